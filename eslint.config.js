@@ -1,0 +1,36 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', '**/*.cjs'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'it', property: 'skip', message: 'A skipped test does not count as passing.' },
+        { object: 'it', property: 'only', message: 'Focused tests hide the rest of the suite.' },
+        { object: 'describe', property: 'skip', message: 'A skipped test does not count as passing.' },
+        { object: 'describe', property: 'only', message: 'Focused tests hide the rest of the suite.' },
+        { object: 'test', property: 'skip', message: 'A skipped test does not count as passing.' },
+        { object: 'test', property: 'only', message: 'Focused tests hide the rest of the suite.' },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/aws/**', 'src/stripe/**', 'src/store/**', 'src/notify/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@aws-sdk/*', 'stripe', '@actions/*'], message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store and src/notify.' },
+          ],
+        },
+      ],
+    },
+  },
+);

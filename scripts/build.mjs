@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Bundles every action with ncc into actions/<name>/dist/index.js (committed) and the webhook Lambda with
+// esbuild into lambda/billing-handler/dist/handler.cjs (built for the deploy, not committed).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const only = process.argv[2];
+const actions = readdirSync('actions').filter((name) => existsSync(join('actions', name, 'action.yml')));
+
+for (const name of actions) {
+  if (only && only !== name && only !== 'actions') continue;
+  const out = join('actions', name, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  execFileSync('npx', ['ncc', 'build', join('actions', name, 'index.ts'), '-o', out, '--minify', '--no-source-map-register', '--license', 'licenses.txt', '-q'], { stdio: 'inherit' });
+  console.log(`built ${out}/index.js`);
+}
+
+if (!only || only === 'lambda') {
+  for (const name of readdirSync('lambda')) {
+    const entry = join('lambda', name, 'handler.ts');
+    if (!existsSync(entry)) continue;
+    const outfile = join('lambda', name, 'dist', 'handler.cjs');
+    execFileSync('npx', ['esbuild', entry, '--bundle', '--platform=node', '--target=node24', '--format=cjs', '--minify', '--legal-comments=linked', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+    console.log(`built ${outfile}`);
+  }
+}

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { fromUnits, type Micros } from '../money.js';
+import { billingConfigSchema, type CustomerConfig } from './schema.js';
+
+/** How Cost Explorer data is attributed to customers. */
+export type Allocation =
+  | { kind: 'LINKED_ACCOUNT' }
+  | { kind: 'TAG'; key: string }
+  | { kind: 'COST_CATEGORY'; name: string }
+  | { kind: 'NONE' };
+
+export interface Customer {
+  readonly id: string;
+  readonly name: string;
+  /** The value of the allocation dimension that identifies this customer; undefined with allocation NONE. */
+  readonly match: string | undefined;
+  readonly stripeCustomerId: string;
+  readonly allowance: Micros;
+  readonly markupPercent: number;
+  readonly currency: string;
+  readonly alertLevels: readonly number[];
+  readonly mode: 'invoice' | 'meter';
+  readonly meterEventName: string | undefined;
+}
+
+export interface BillingConfig {
+  readonly currency: string;
+  readonly allocation: Allocation;
+  readonly excludeRecordTypes: readonly string[];
+  readonly alertLevels: readonly number[];
+  readonly forecastAlertLevels: readonly number[];
+  readonly billing: {
+    readonly minimumInvoiceAmount: Micros;
+    readonly trueUpDay: number;
+    readonly collectionMethod: 'send_invoice' | 'charge_automatically';
+    readonly daysUntilDue: number;
+  };
+  readonly customers: readonly Customer[];
+}
+
+export async function loadBillingConfig(path: string): Promise<BillingConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    throw new ConfigError([`config: the billing config file "${path}" ${reason}; create it (see billing.config.example.yaml) or set the config input to its path`]);
+  }
+  return parseBillingConfig(text, path);
+}
+
+export function parseBillingConfig(text: string, source = 'billing config'): BillingConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((e) => `${source}: not valid YAML: ${e.message.split('\n')[0]}`));
+  }
+  return validateBillingConfig(document.toJS());
+}
+
+export function validateBillingConfig(raw: unknown): BillingConfig {
+  const result = billingConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, raw)));
+  const config = result.data;
+  return {
+    currency: config.currency,
+    allocation: parseAllocation(config.allocation),
+    excludeRecordTypes: config.excludeRecordTypes,
+    alertLevels: config.alertLevels,
+    forecastAlertLevels: config.forecastAlertLevels,
+    billing: { ...config.billing, minimumInvoiceAmount: fromUnits(config.billing.minimumInvoiceAmount) },
+    customers: config.customers.map((customer: CustomerConfig) => ({
+      id: customer.id,
+      name: customer.name,
+      match: config.allocation === 'NONE' ? undefined : customer.match,
+      stripeCustomerId: customer.stripeCustomerId,
+      allowance: fromUnits(customer.allowance),
+      markupPercent: customer.markupPercent,
+      currency: customer.currency ?? config.currency,
+      alertLevels: customer.alertLevels ?? config.alertLevels,
+      mode: customer.mode,
+      meterEventName: customer.meterEventName,
+    })),
+  };
+}
+
+function parseAllocation(text: string): Allocation {
+  if (text === 'LINKED_ACCOUNT' || text === 'NONE') return { kind: text };
+  const [kind, ...rest] = text.split(':');
+  const value = rest.join(':');
+  return kind === 'TAG' ? { kind: 'TAG', key: value } : { kind: 'COST_CATEGORY', name: value };
+}
+
+/** "customers[1].stripeCustomerId: "cus" is not accepted; expected a Stripe customer id such as cus_Q1a2b3" */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const field = issue.path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
+  if (issue.code === 'unrecognized_keys') {
+    return `${field || 'config'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling against the README's configuration reference)`;
+  }
+  const value = valueAt(raw, issue.path);
+  const shown = value === undefined ? 'is missing' : `is ${JSON.stringify(value)}`;
+  return `${field || 'config'} ${shown}; expected ${issue.message}`;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

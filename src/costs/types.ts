@@ -1,0 +1,54 @@
+import type { Micros } from '../money.js';
+
+/** One row of Cost Explorer data after attribution: who, which service, which day, how much. */
+export interface CostLine {
+  /** The allocation dimension's value (account id, tag value, cost category value); '' where none. */
+  readonly key: string;
+  readonly service: string;
+  readonly date: string;
+  readonly amount: Micros;
+  readonly estimated: boolean;
+}
+
+export interface CustomerCosts {
+  readonly customerId: string;
+  readonly name: string;
+  readonly currency: string;
+  /** Month to date (the queried window). */
+  readonly cost: Micros;
+  readonly allowance: Micros;
+  /** Month-end projection from the daily run-rate. */
+  readonly forecast: Micros;
+  /** Largest first. */
+  readonly services: ReadonlyArray<{ readonly service: string; readonly amount: Micros }>;
+  /** One entry per day of the window, oldest first, zero where nothing was spent. */
+  readonly daily: readonly Micros[];
+}
+
+/** Everything the cost check learned about one billing period; the JSON cost report is its serialised form. */
+export interface CostSnapshot {
+  readonly period: string;
+  readonly window: { readonly start: string; readonly endExclusive: string; readonly complete: boolean };
+  readonly metric: string;
+  readonly currency: string;
+  /** True when any of the data is Cost Explorer's `Estimated` (the current month always is). */
+  readonly estimated: boolean;
+  readonly generatedAt: string;
+  readonly customers: readonly CustomerCosts[];
+  /** Cost that no customer's `match` claims: reported, never lost. */
+  readonly unmapped: {
+    readonly cost: Micros;
+    readonly keys: ReadonlyArray<{ readonly key: string; readonly amount: Micros }>;
+  };
+  readonly total: {
+    readonly cost: Micros;
+    readonly forecast: Micros;
+    /** AWS GetCostForecast for the rest of the month plus cost to date, when requested. */
+    readonly awsForecast?: Micros;
+    readonly threshold: Micros;
+    readonly services: ReadonlyArray<{ readonly service: string; readonly amount: Micros }>;
+    readonly daily: readonly Micros[];
+  };
+  /** Cost Explorer requests this run made (each costs $0.01). */
+  readonly costExplorerRequests: number;
+}

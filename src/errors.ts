@@ -1,0 +1,25 @@
+/** A problem with what the user gave us (an input or the billing config). Raised before any side effect. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** An AWS or Stripe call that failed in a way the user can act on; `hint` says how. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof ServiceError) return `${error.message}. ${error.hint}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

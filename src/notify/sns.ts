@@ -1,0 +1,28 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+
+/** A notification with string attributes that subscribers can filter on (type, customer, level, ...). */
+export interface Notification {
+  readonly subject: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** Port that domain code publishes through; the SNS adapter below, or a printer in the demo. */
+export type Publisher = (notification: Notification) => Promise<{ messageId: string }>;
+
+export function snsPublisher(sns: SNSClient, topicArn: string): Publisher {
+  return async (notification) => {
+    const result = await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        // SNS subjects: ASCII, no newlines, at most 100 characters.
+        Subject: notification.subject.replace(/[^\x20-\x7e]/g, '').slice(0, 100),
+        Message: notification.message,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(notification.attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),
+        ),
+      }),
+    );
+    return { messageId: result.MessageId ?? '' };
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The one key scheme of the billing table (pk + sk, GSI `byCustomer` on gsi1pk + gsi1sk). Every record kind
+ * lives in one table so that a ledger entry and its invoice record can be written in one transaction.
+ * Nothing else in the project builds these strings.
+ */
+export const BILLING_TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
+export const BY_CUSTOMER_INDEX = { name: 'byCustomer', partition: 'gsi1pk', sort: 'gsi1sk' } as const;
+
+/** Alert marker: one per scope (customer id or TOTAL), kind, level and period. */
+export function alertKey(period: string, scope: string, kind: 'actual' | 'forecast', level: number) {
+  return { pk: `ALERT#${period}`, sk: `${scope}#${kind}#${level}` };
+}
+
+/** Invoice record, addressed by the Stripe invoice id so the webhook handler can find it from any event. */
+export function invoiceKey(invoiceId: string) {
+  return { pk: `INVOICE#${invoiceId}`, sk: 'INVOICE' };
+}
+
+export function invoiceByCustomerKey(customerId: string, period: string, invoiceId: string) {
+  return { gsi1pk: `CUSTOMER#${customerId}`, gsi1sk: `PERIOD#${period}#INVOICE#${invoiceId}` };
+}
+
+/** Ledger of what was billed to a customer in a period: one partition, one item per billing step. */
+export function ledgerPartition(customerId: string, period: string) {
+  return `LEDGER#${customerId}#${period}`;
+}
+
+export function ledgerEntryKey(customerId: string, period: string, entryId: string) {
+  return { pk: ledgerPartition(customerId, period), sk: `ENTRY#${entryId}` };
+}
+
+/** Webhook event seen marker (dedupe of Stripe deliveries). */
+export function webhookEventKey(eventId: string) {
+  return { pk: `EVENT#${eventId}`, sk: 'EVENT' };
+}

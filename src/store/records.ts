@@ -1,0 +1,57 @@
+/**
+ * Record shapes of the billing table shared by the billing action (which creates invoice records) and the
+ * webhook handler (which moves them forward). One schema, one module.
+ */
+
+/** Stripe invoice statuses plus `payment_failed`, an open invoice whose last payment attempt failed. */
+export type InvoiceStatus = 'draft' | 'open' | 'payment_failed' | 'overdue' | 'uncollectible' | 'paid' | 'void';
+
+/**
+ * Status only moves forward: a late `invoice.payment_failed` never turns a paid invoice back to open.
+ * An uncollectible invoice can still be paid, so paid outranks it; paid and void are final.
+ */
+export const INVOICE_STATUS_RANK: Readonly<Record<InvoiceStatus, number>> = {
+  draft: 0,
+  open: 1,
+  payment_failed: 2,
+  overdue: 3,
+  uncollectible: 4,
+  paid: 5,
+  void: 5,
+};
+
+export interface InvoiceRecord {
+  readonly pk: string;
+  readonly sk: 'INVOICE';
+  readonly recordType: 'invoice';
+  readonly invoiceId: string;
+  readonly stripeCustomerId: string;
+  /** Our customer id from the billing config; absent for invoices created outside this system. */
+  readonly customerId?: string;
+  readonly period?: string;
+  /** Integer minor units of `currency`. */
+  readonly amountDue: number;
+  readonly amountPaid?: number;
+  readonly currency: string;
+  readonly status: InvoiceStatus;
+  readonly statusRank: number;
+  readonly hostedInvoiceUrl?: string;
+  readonly ledgerEntry?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** `created` of the newest Stripe event applied, in epoch seconds. */
+  readonly lastEventCreated?: number;
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
+}
+
+export interface AlertMarker {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordType: 'alert';
+  readonly status: 'claimed' | 'sent';
+  readonly claimedAt: string;
+  readonly sentAt?: string;
+  readonly messageId?: string;
+  readonly expiresAt: number;
+}
