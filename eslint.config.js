@@ -21,13 +21,13 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/aws/**', 'src/stripe/**', 'src/store/**', 'src/notify/**'],
+    ignores: ['src/aws/**', 'src/stripe/**', 'src/store/**', 'src/notify/**', 'src/github/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['@aws-sdk/*', 'stripe', '@actions/*'], message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store and src/notify.' },
+            { group: ['@aws-sdk/*', 'stripe', '@actions/*'], message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store, src/notify and src/github.' },
           ],
         },
       ],

@@ -1,6 +1,47 @@
 import * as core from '@actions/core';
-import { parsePeriod } from '../../src/period.js';
+import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
+import { createAwsClients } from '../../src/aws/clients.js';
+import { loadBillingConfig } from '../../src/config/load.js';
+import { parseCostCheckInputs } from '../../src/costCheck/inputs.js';
+import { runCostCheck } from '../../src/costCheck/run.js';
+import { failRun, writeJobSummary } from '../../src/github/runtime.js';
+import { formatMoney, toDecimalString } from '../../src/money.js';
+import { snsPublisher } from '../../src/notify/sns.js';
+import { writeCostReport } from '../../src/report/costReport.js';
+import { renderSummary } from '../../src/report/summary.js';
+import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
 
 export async function run(): Promise<void> {
-  core.info(parsePeriod(core.getInput('period') || 'current', new Date()).id);
+  try {
+    const now = new Date();
+    const inputs = parseCostCheckInputs((name) => core.getInput(name), now);
+    const config = await loadBillingConfig(inputs.configPath);
+    const aws = createAwsClients();
+    const result = await runCostCheck(
+      {
+        costExplorer: costExplorerAdapter(aws.costExplorer),
+        markers: inputs.billingTable ? dynamoAlertMarkers(aws.dynamo, inputs.billingTable) : undefined,
+        publish: inputs.snsTopicArn ? snsPublisher(aws.sns, inputs.snsTopicArn) : undefined,
+      },
+      config,
+      { period: inputs.period, now, metric: inputs.metric, threshold: inputs.threshold, awsForecast: inputs.awsForecast, dryRun: inputs.dryRun },
+    );
+    const { snapshot, alerts } = result;
+
+    await writeCostReport(inputs.reportPath, snapshot, alerts);
+    await writeJobSummary(renderSummary(snapshot, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath }));
+    core.setOutput('total-cost', toDecimalString(snapshot.total.cost));
+    core.setOutput('forecast', toDecimalString(snapshot.total.awsForecast ?? snapshot.total.forecast));
+    core.setOutput('threshold-exceeded', String(result.thresholdExceeded));
+    core.setOutput('over-allowance', JSON.stringify(result.overAllowance));
+    core.setOutput('alerts', JSON.stringify(alerts.map(({ scope, kind, level, status }) => ({ scope, kind, level, status }))));
+    core.setOutput('estimated', String(snapshot.estimated));
+    core.setOutput('report-path', inputs.reportPath);
+    core.setOutput('ce-requests', String(snapshot.costExplorerRequests));
+    if (snapshot.unmapped.cost > 0) {
+      core.warning(`${formatMoney(snapshot.unmapped.cost, snapshot.currency)} of cost matches no customer (${snapshot.unmapped.keys.slice(0, 5).map((u) => u.key || '(none)').join(', ')}); add a customer whose match covers it`, { title: 'Unmapped cost' });
+    }
+  } catch (error) {
+    failRun(error);
+  }
 }

@@ -1,0 +1,57 @@
+import type { BillingConfig } from '../config/load.js';
+import type { CostSnapshot } from '../costs/types.js';
+import { scale, type Micros } from '../money.js';
+
+export const TOTAL_SCOPE = 'TOTAL';
+
+/** A budget level that the month's cost (or its forecast) has reached. */
+export interface BudgetAlert {
+  readonly period: string;
+  /** A customer id, or TOTAL for the whole bill against the budget threshold. */
+  readonly scope: string;
+  readonly scopeName: string;
+  readonly kind: 'actual' | 'forecast';
+  /** Percent of the limit. */
+  readonly level: number;
+  readonly amount: Micros;
+  readonly limit: Micros;
+  readonly currency: string;
+  readonly estimated: boolean;
+}
+
+/** Every level reached in this snapshot, total first, lowest level first. A limit of 0 raises no alerts. */
+export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): BudgetAlert[] {
+  const scopes = [
+    {
+      scope: TOTAL_SCOPE,
+      scopeName: 'All customers',
+      cost: snapshot.total.cost,
+      forecast: snapshot.total.awsForecast ?? snapshot.total.forecast,
+      limit: snapshot.total.threshold,
+      levels: config.alertLevels,
+      currency: snapshot.currency,
+    },
+    ...snapshot.customers.map((customer, index) => ({
+      scope: customer.customerId,
+      scopeName: customer.name,
+      cost: customer.cost,
+      forecast: customer.forecast,
+      limit: customer.allowance,
+      levels: config.customers[index]?.alertLevels ?? config.alertLevels,
+      currency: customer.currency,
+    })),
+  ];
+  const alerts: BudgetAlert[] = [];
+  for (const s of scopes) {
+    if (s.limit <= 0) continue;
+    const base = { period: snapshot.period, scope: s.scope, scopeName: s.scopeName, limit: s.limit, currency: s.currency, estimated: snapshot.estimated };
+    for (const level of s.levels) {
+      if (s.cost >= scale(s.limit, Math.round(level * 100), 10_000)) alerts.push({ ...base, kind: 'actual', level, amount: s.cost });
+    }
+    if (snapshot.window.complete) continue;
+    for (const level of config.forecastAlertLevels) {
+      if (s.forecast >= scale(s.limit, Math.round(level * 100), 10_000)) alerts.push({ ...base, kind: 'forecast', level, amount: s.forecast });
+    }
+  }
+  return alerts;
+}

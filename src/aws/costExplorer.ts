@@ -1,0 +1,112 @@
+import {
+  GetCostAndUsageCommand,
+  GetCostForecastCommand,
+  type CostExplorerClient,
+  type Expression,
+  type GetCostAndUsageCommandInput,
+} from '@aws-sdk/client-cost-explorer';
+import type { CostExplorerPort, CostQuery } from '../costs/query.js';
+import { ServiceError } from '../errors.js';
+import { withRetry, type RetryOptions } from '../retry.js';
+
+const THROTTLED = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
+
+export function costExplorerAdapter(client: CostExplorerClient, retry: Partial<RetryOptions> = {}): CostExplorerPort {
+  const retrying = <T>(call: () => Promise<T>) =>
+    withRetry(call, {
+      attempts: 6,
+      baseDelayMs: 1_000,
+      maxDelayMs: 20_000,
+      isRetryable: (error) => THROTTLED.has(errorName(error)),
+      ...retry,
+    }).catch((error: unknown) => {
+      throw explain(error);
+    });
+
+  return {
+    async getCostAndUsage(query, nextPageToken) {
+      const result = await retrying(() => client.send(new GetCostAndUsageCommand(toInput(query, nextPageToken))));
+      return {
+        nextPageToken: result.NextPageToken,
+        days: (result.ResultsByTime ?? []).map((day) => ({
+          start: day.TimePeriod?.Start ?? '',
+          estimated: day.Estimated ?? false,
+          groups: (day.Groups ?? []).map((group) => {
+            const metric = Object.values(group.Metrics ?? {})[0];
+            return { keys: group.Keys ?? [], amount: metric?.Amount ?? '0', unit: metric?.Unit ?? '' };
+          }),
+        })),
+      };
+    },
+    async getCostForecast({ start, endExclusive, metric }) {
+      const result = await retrying(() =>
+        client.send(
+          new GetCostForecastCommand({
+            TimePeriod: { Start: start, End: endExclusive },
+            Granularity: 'MONTHLY',
+            Metric: forecastMetric(metric),
+          }),
+        ),
+      );
+      return result.Total?.Amount ?? '0';
+    },
+  };
+}
+
+export function toInput(query: CostQuery, nextPageToken?: string): GetCostAndUsageCommandInput {
+  const exclude: Expression | undefined =
+    query.excludeRecordTypes.length > 0
+      ? { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: [...query.excludeRecordTypes] } } }
+      : undefined;
+  return {
+    TimePeriod: { Start: query.start, End: query.endExclusive },
+    Granularity: 'DAILY',
+    Metrics: [query.metric],
+    GroupBy: query.groupBy.map((group) => ({ Type: group.type, Key: group.key })),
+    ...(exclude ? { Filter: exclude } : {}),
+    ...(nextPageToken ? { NextPageToken: nextPageToken } : {}),
+  };
+}
+
+/** GetCostForecast names its metrics in SCREAMING_SNAKE_CASE. */
+function forecastMetric(metric: string) {
+  return metric.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as 'UNBLENDED_COST';
+}
+
+function errorName(error: unknown): string {
+  return (error as { name?: string } | null)?.name ?? '';
+}
+
+/** Maps the errors people actually hit to a message with the likely fix. */
+function explain(error: unknown): unknown {
+  const name = errorName(error);
+  const message = (error as Error | null)?.message ?? String(error);
+  if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnrecognizedClientException') {
+    return new ServiceError(
+      `Cost Explorer refused the request (${name}: ${message})`,
+      'Give the role assumed through OIDC ce:GetCostAndUsage (and ce:GetCostForecast for the AWS forecast); Cost Explorer must be queried from the management or a linked account with access',
+      { cause: error },
+    );
+  }
+  if (name === 'DataUnavailableException' || /not enabled|has not been enabled|opt.?in/i.test(message)) {
+    return new ServiceError(
+      `Cost Explorer has no data for this account (${name}: ${message})`,
+      'Enable Cost Explorer in the Billing console (Cost Explorer > Launch); data appears within 24 hours',
+      { cause: error },
+    );
+  }
+  if (THROTTLED.has(name)) {
+    return new ServiceError(
+      `Cost Explorer kept throttling after retries (${name})`,
+      'Another job is probably querying Cost Explorer at the same time; re-run later or space out schedules',
+      { cause: error },
+    );
+  }
+  if (name === 'BillExpirationException') {
+    return new ServiceError(`Cost Explorer no longer has that period (${message})`, 'Cost Explorer keeps 13 months of history; choose a later period', { cause: error });
+  }
+  if (name === 'RequestChangedException' || name === 'InvalidNextTokenException') {
+    return new ServiceError(`Cost Explorer data changed while paging (${name})`, 'Re-run the job; data refreshes up to three times a day', { cause: error });
+  }
+  return error;
+}

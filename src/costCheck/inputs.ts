@@ -1,0 +1,37 @@
+import { DYNAMODB_TABLE_NAME, InputParser, SNS_TOPIC_ARN, type InputReader } from '../config/inputs.js';
+import { COST_METRICS, type CostMetric } from '../costs/query.js';
+import { fromUnits, type Micros } from '../money.js';
+import { parsePeriod, periodOf, type BillingPeriod } from '../period.js';
+
+export interface CostCheckInputs {
+  readonly configPath: string;
+  readonly period: BillingPeriod;
+  readonly threshold: Micros;
+  readonly metric: CostMetric;
+  readonly billingTable: string;
+  readonly snsTopicArn: string;
+  readonly reportPath: string;
+  readonly dryRun: boolean;
+  readonly awsForecast: boolean;
+}
+
+/** The cost-check action's inputs (see actions/cost-check/action.yml), validated before any side effect. */
+export function parseCostCheckInputs(read: InputReader, now: Date): CostCheckInputs {
+  const input = new InputParser(read);
+  const parsed: CostCheckInputs = {
+    configPath: input.text('config', 'billing.config.yaml'),
+    period: input.attempt(() => parsePeriod(input.text('period', 'current'), now, 'input period'), periodOf(now)),
+    threshold: fromUnits(input.number('budget-threshold', 800)),
+    metric: input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost'),
+    billingTable: input.matching('billing-table', DYNAMODB_TABLE_NAME, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
+    snsTopicArn: input.matching('sns-topic-arn', SNS_TOPIC_ARN, 'an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:billing-alerts'),
+    reportPath: input.text('report-path', 'cost-report.json'),
+    dryRun: input.boolean('dry-run', false),
+    awsForecast: input.boolean('aws-forecast', false),
+  };
+  if (parsed.snsTopicArn && !parsed.billingTable && !parsed.dryRun) {
+    input.fail('billing-table', '', 'a table name whenever sns-topic-arn is set, so that each alert is sent once per period');
+  }
+  input.done();
+  return parsed;
+}

@@ -1,0 +1,42 @@
+import { dispatchAlerts, type AlertMarkerStore, type AlertOutcome } from '../alerts/dispatch.js';
+import { crossedLevels } from '../alerts/evaluate.js';
+import type { BillingConfig } from '../config/load.js';
+import { collectCosts, type CollectOptions } from '../costs/collect.js';
+import type { CostExplorerPort } from '../costs/query.js';
+import type { CostSnapshot } from '../costs/types.js';
+import type { Publisher } from '../notify/sns.js';
+
+export interface CostCheckPorts {
+  readonly costExplorer: CostExplorerPort;
+  /** Absent without a billing table: alerts then appear in the summary only. */
+  readonly markers?: AlertMarkerStore | undefined;
+  /** Absent without a topic. */
+  readonly publish?: Publisher | undefined;
+}
+
+export interface CostCheckResult {
+  readonly snapshot: CostSnapshot;
+  readonly alerts: readonly AlertOutcome[];
+  /** The whole bill is over the budget threshold. */
+  readonly thresholdExceeded: boolean;
+  /** Customers whose cost to date is over their allowance: the ones the billing step will invoice. */
+  readonly overAllowance: readonly string[];
+}
+
+/** The daily cost check: read costs, find the budget levels reached, send each alert once. */
+export async function runCostCheck(
+  ports: CostCheckPorts,
+  config: BillingConfig,
+  options: CollectOptions & { readonly dryRun: boolean },
+): Promise<CostCheckResult> {
+  const snapshot = await collectCosts(ports.costExplorer, config, options);
+  const alerts = await dispatchAlerts(crossedLevels(snapshot, config), {
+    markers: ports.markers,
+    publish: options.dryRun ? undefined : ports.publish,
+    dryRun: options.dryRun,
+    now: options.now,
+  });
+  const thresholdExceeded = snapshot.total.threshold > 0 && snapshot.total.cost > snapshot.total.threshold;
+  const overAllowance = snapshot.customers.filter((c) => c.cost > c.allowance).map((c) => c.customerId);
+  return { snapshot, alerts, thresholdExceeded, overAllowance };
+}

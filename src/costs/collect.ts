@@ -1,0 +1,122 @@
+import type { BillingConfig, Customer } from '../config/load.js';
+import { parseAmount, type Micros } from '../money.js';
+import { dataWindow, daysBetween, isoDate, type BillingPeriod } from '../period.js';
+import { CostAccumulator, type KeyCosts } from './accumulate.js';
+import { runRateForecast } from './forecast.js';
+import { buildCostQuery, groupValue, type CostExplorerPort, type CostMetric } from './query.js';
+import type { CostSnapshot, CustomerCosts } from './types.js';
+
+export interface CollectOptions {
+  readonly period: BillingPeriod;
+  readonly now: Date;
+  readonly metric: CostMetric;
+  /** The total monthly budget the whole bill is compared with. */
+  readonly threshold: Micros;
+  /** Also ask AWS GetCostForecast for the total (one more request, $0.01). */
+  readonly awsForecast?: boolean;
+}
+
+/** Reads a period's costs for every customer with one paginated query and attributes them. */
+export async function collectCosts(costExplorer: CostExplorerPort, config: BillingConfig, options: CollectOptions): Promise<CostSnapshot> {
+  const window = dataWindow(options.period, options.now);
+  const costs = new CostAccumulator(window);
+  let requests = 0;
+  if (window.start < window.endExclusive) {
+    const query = buildCostQuery(config.allocation, window, options.metric, config.excludeRecordTypes);
+    const customerDimension = query.groupBy.length === 2;
+    let token: string | undefined;
+    do {
+      const page = await costExplorer.getCostAndUsage(query, token);
+      requests++;
+      for (const day of page.days) {
+        if (day.estimated) costs.estimated = true;
+        for (const group of day.groups) {
+          const key = customerDimension ? groupValue(config.allocation, group.keys[0] ?? '') : '';
+          const service = (customerDimension ? group.keys[1] : group.keys[0]) ?? 'Unknown';
+          costs.add(key, service, day.start, group.amount, group.unit);
+        }
+      }
+      token = page.nextPageToken || undefined;
+    } while (token);
+  }
+
+  const snapshot = attribute(costs, config, options, window);
+  if (!options.awsForecast || window.complete || !costExplorer.getCostForecast) return { ...snapshot, costExplorerRequests: requests };
+  const rest = await costExplorer.getCostForecast({ start: isoDate(options.now), endExclusive: options.period.endExclusive, metric: options.metric });
+  return {
+    ...snapshot,
+    total: { ...snapshot.total, awsForecast: snapshot.total.cost + parseAmount(rest) },
+    costExplorerRequests: requests + 1,
+  };
+}
+
+function attribute(
+  costs: CostAccumulator,
+  config: BillingConfig,
+  options: CollectOptions,
+  window: CostSnapshot['window'],
+): Omit<CostSnapshot, 'costExplorerRequests'> {
+  const dayCount = daysBetween(window.start, window.endExclusive);
+  const claimed = new Set<string>();
+  const customers = config.customers.map((customer) => {
+    const keys = customer.match === undefined ? [...costs.byKey.keys()] : [customer.match];
+    keys.forEach((key) => claimed.add(key));
+    return customerCosts(customer, keys.map((key) => costs.byKey.get(key)).filter((c): c is KeyCosts => c !== undefined), dayCount, options.period.daysInMonth);
+  });
+
+  const all = merge([...costs.byKey.values()], dayCount);
+  const unmappedKeys = [...costs.byKey.entries()]
+    .filter(([key]) => !claimed.has(key))
+    .map(([key, c]) => ({ key, amount: c.cost }))
+    .sort(byAmountThenName((u) => u.key));
+  return {
+    period: options.period.id,
+    window,
+    metric: options.metric,
+    currency: config.currency,
+    estimated: costs.estimated,
+    generatedAt: options.now.toISOString(),
+    customers,
+    unmapped: { cost: unmappedKeys.reduce((total, u) => total + u.amount, 0), keys: unmappedKeys },
+    total: {
+      cost: all.cost,
+      forecast: runRateForecast(all.daily, options.period.daysInMonth),
+      threshold: options.threshold,
+      services: sortedServices(all.services),
+      daily: all.daily,
+    },
+  };
+}
+
+function customerCosts(customer: Customer, parts: KeyCosts[], days: number, daysInMonth: number): CustomerCosts {
+  const merged = merge(parts, days);
+  return {
+    customerId: customer.id,
+    name: customer.name,
+    currency: customer.currency,
+    cost: merged.cost,
+    allowance: customer.allowance,
+    forecast: runRateForecast(merged.daily, daysInMonth),
+    services: sortedServices(merged.services),
+    daily: merged.daily,
+  };
+}
+
+function merge(parts: readonly KeyCosts[], days: number): KeyCosts {
+  if (parts.length === 1 && parts[0]) return parts[0];
+  const merged: KeyCosts = { cost: 0, services: new Map(), daily: new Array<number>(days).fill(0) };
+  for (const part of parts) {
+    merged.cost += part.cost;
+    for (const [service, amount] of part.services) merged.services.set(service, (merged.services.get(service) ?? 0) + amount);
+    part.daily.forEach((amount, day) => (merged.daily[day] = (merged.daily[day] ?? 0) + amount));
+  }
+  return merged;
+}
+
+function sortedServices(services: ReadonlyMap<string, Micros>) {
+  return [...services].map(([service, amount]) => ({ service, amount })).sort(byAmountThenName((s) => s.service));
+}
+
+function byAmountThenName<T extends { amount: Micros }>(name: (item: T) => string) {
+  return (a: T, b: T) => b.amount - a.amount || name(a).localeCompare(name(b));
+}

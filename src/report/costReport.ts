@@ -1,0 +1,109 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { AlertOutcome } from '../alerts/dispatch.js';
+import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
+import { parseAmount, scale, toDecimalString, type Micros } from '../money.js';
+
+export const COST_REPORT_SCHEMA_VERSION = 1;
+
+/** Percent of a limit with one decimal (80.1), or null for a limit of 0. */
+export function percentOf(amount: Micros, limit: Micros): number | null {
+  return limit > 0 ? scale(amount, 1000, limit) / 10 : null;
+}
+
+const money = toDecimalString;
+const services = (list: CostSnapshot['total']['services']) => list.map((s) => ({ service: s.service, amount: money(s.amount) }));
+
+/**
+ * The JSON cost report: the whole snapshot with money as exact decimal strings ("123.456789"), daily amounts
+ * one per day from `window.start`. Uploaded as an artifact and read back by the billing action.
+ */
+export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutcome[] = []) {
+  return {
+    schemaVersion: COST_REPORT_SCHEMA_VERSION,
+    period: snapshot.period,
+    window: snapshot.window,
+    metric: snapshot.metric,
+    currency: snapshot.currency,
+    estimated: snapshot.estimated,
+    generatedAt: snapshot.generatedAt,
+    costExplorerRequests: snapshot.costExplorerRequests,
+    total: {
+      cost: money(snapshot.total.cost),
+      forecast: money(snapshot.total.forecast),
+      ...(snapshot.total.awsForecast === undefined ? {} : { awsForecast: money(snapshot.total.awsForecast) }),
+      threshold: money(snapshot.total.threshold),
+      usedPercent: percentOf(snapshot.total.cost, snapshot.total.threshold),
+      services: services(snapshot.total.services),
+      daily: snapshot.total.daily.map(money),
+    },
+    customers: snapshot.customers.map((c) => ({
+      customerId: c.customerId,
+      name: c.name,
+      currency: c.currency,
+      cost: money(c.cost),
+      allowance: money(c.allowance),
+      forecast: money(c.forecast),
+      usedPercent: percentOf(c.cost, c.allowance),
+      services: services(c.services),
+      daily: c.daily.map(money),
+    })),
+    unmapped: { cost: money(snapshot.unmapped.cost), keys: snapshot.unmapped.keys.map((u) => ({ key: u.key, amount: money(u.amount) })) },
+    alerts: alerts.map((a) => ({ scope: a.scope, kind: a.kind, level: a.level, amount: money(a.amount), limit: money(a.limit), status: a.status })),
+  };
+}
+
+export type CostReport = ReturnType<typeof toCostReport>;
+
+export async function writeCostReport(path: string, snapshot: CostSnapshot, alerts: readonly AlertOutcome[]): Promise<void> {
+  await writeFile(path, JSON.stringify(toCostReport(snapshot, alerts)));
+}
+
+export class CostReportError extends Error {
+  override name = 'CostReportError';
+}
+
+export async function readCostReport(path: string): Promise<CostSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CostReportError(`cost report "${path}" cannot be read (${(error as Error).message}); run the cost-check action first or query costs directly`);
+  }
+  return fromCostReport(JSON.parse(text) as CostReport, path);
+}
+
+export function fromCostReport(report: CostReport, source = 'cost report'): CostSnapshot {
+  if (report.schemaVersion !== COST_REPORT_SCHEMA_VERSION) {
+    throw new CostReportError(`${source} has schemaVersion ${String(report.schemaVersion)}; this version reads ${COST_REPORT_SCHEMA_VERSION}`);
+  }
+  const parseServices = (list: Array<{ service: string; amount: string }>) => list.map((s) => ({ service: s.service, amount: parseAmount(s.amount) }));
+  const customers: CustomerCosts[] = report.customers.map((c) => ({
+    customerId: c.customerId,
+    name: c.name,
+    currency: c.currency,
+    cost: parseAmount(c.cost),
+    allowance: parseAmount(c.allowance),
+    forecast: parseAmount(c.forecast),
+    services: parseServices(c.services),
+    daily: c.daily.map(parseAmount),
+  }));
+  return {
+    period: report.period,
+    window: report.window,
+    metric: report.metric,
+    currency: report.currency,
+    estimated: report.estimated,
+    generatedAt: report.generatedAt,
+    costExplorerRequests: report.costExplorerRequests,
+    customers,
+    unmapped: { cost: parseAmount(report.unmapped.cost), keys: report.unmapped.keys.map((u) => ({ key: u.key, amount: parseAmount(u.amount) })) },
+    total: {
+      cost: parseAmount(report.total.cost),
+      forecast: parseAmount(report.total.forecast),
+      ...(report.total.awsForecast === undefined ? {} : { awsForecast: parseAmount(report.total.awsForecast) }),
+      threshold: parseAmount(report.total.threshold),
+      services: parseServices(report.total.services),
+      daily: report.total.daily.map(parseAmount),
+    },
+  };
+}
