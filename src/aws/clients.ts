@@ -34,7 +34,8 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   return {
-    costExplorer: new CostExplorerClient({ ...common, region: COST_EXPLORER_REGION }),
+    // Cost Explorer throttling needs longer back-off than the SDK's; src/aws/costExplorer.ts retries it instead.
+    costExplorer: new CostExplorerClient({ ...common, maxAttempts: 1, region: COST_EXPLORER_REGION }),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, region }), {
       marshallOptions: { removeUndefinedValues: true },
     }),

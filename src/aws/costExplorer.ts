@@ -17,7 +17,7 @@ export function costExplorerAdapter(client: CostExplorerClient, retry: Partial<R
       attempts: 6,
       baseDelayMs: 1_000,
       maxDelayMs: 20_000,
-      isRetryable: (error) => THROTTLED.has(errorName(error)),
+      isRetryable: (error) => THROTTLED.has(errorName(error)) || isTransient(error),
       ...retry,
     }).catch((error: unknown) => {
       throw explain(error);
@@ -71,6 +71,12 @@ export function toInput(query: CostQuery, nextPageToken?: string): GetCostAndUsa
 /** GetCostForecast names its metrics in SCREAMING_SNAKE_CASE. */
 function forecastMetric(metric: string) {
   return metric.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as 'UNBLENDED_COST';
+}
+
+function isTransient(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return status >= 500 || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(code) || errorName(error) === 'TimeoutError';
 }
 
 function errorName(error: unknown): string {

@@ -98,7 +98,7 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
 
 const ALERT_STATUS: Record<AlertOutcome['status'], string> = {
   sent: '📣 Sent',
-  'already-sent': 'Sent earlier',
+  'already-sent': 'Alerted earlier',
   'would-send': 'Would send (dry run)',
   'summary-only': 'Summary only (no topic)',
 };

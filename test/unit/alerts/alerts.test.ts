@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { alertNotification, dispatchAlerts, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
+import { crossedLevels, type BudgetAlert } from '../../../src/alerts/evaluate.js';
+import type { Notification } from '../../../src/notify/sns.js';
+import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
+
+function memoryMarkers() {
+  const markers = new Map<string, 'claimed' | 'sent'>();
+  const id = (a: BudgetAlert) => `${a.period}/${a.scope}/${a.kind}/${a.level}`;
+  const store: AlertMarkerStore = {
+    async claim(alert) {
+      if (markers.has(id(alert))) return false;
+      markers.set(id(alert), 'claimed');
+      return true;
+    },
+    async markSent(alert) {
+      markers.set(id(alert), 'sent');
+    },
+    async release(alert) {
+      markers.delete(id(alert));
+    },
+    async wasSent(alert) {
+      return markers.has(id(alert));
+    },
+  };
+  return { store, markers };
+}
+
+const now = new Date('2026-11-15T06:00:00Z');
+
+describe('budget alerts', () => {
+  it('finds each level reached by the total and by each customer, forecast levels included', async () => {
+    const alerts = crossedLevels(await demoSnapshot(), demoConfig);
+    expect(alerts.map((a) => `${a.scope} ${a.kind} ${a.level}`)).toEqual([
+      'TOTAL actual 50',
+      'TOTAL forecast 100',
+      'acme actual 50',
+      'acme forecast 100',
+    ]);
+  });
+
+  it('raises no forecast alert for a closed month and none for a zero limit', async () => {
+    const snapshot = await demoSnapshot();
+    const closed = { ...snapshot, window: { ...snapshot.window, complete: true } };
+    expect(crossedLevels(closed, demoConfig).some((a) => a.kind === 'forecast')).toBe(false);
+    const noThreshold = { ...snapshot, total: { ...snapshot.total, threshold: 0 } };
+    expect(crossedLevels(noThreshold, demoConfig).some((a) => a.scope === 'TOTAL')).toBe(false);
+  });
+
+  it('publishes each level once per period: a second run sends nothing new', async () => {
+    const alerts = crossedLevels(await demoSnapshot(), demoConfig);
+    const { store } = memoryMarkers();
+    const published: Notification[] = [];
+    const publish = async (n: Notification) => (published.push(n), { messageId: `m${published.length}` });
+    const first = await dispatchAlerts(alerts, { markers: store, publish, dryRun: false, now });
+    const second = await dispatchAlerts(alerts, { markers: store, publish, dryRun: false, now });
+    expect(first.map((o) => o.status)).toEqual(Array(alerts.length).fill('sent'));
+    expect(second.map((o) => o.status)).toEqual(Array(alerts.length).fill('already-sent'));
+    expect(published).toHaveLength(alerts.length);
+  });
+
+  it('gives the claim back when publishing fails, so the next run sends it', async () => {
+    const [alert] = crossedLevels(await demoSnapshot(), demoConfig);
+    const { store, markers } = memoryMarkers();
+    const failing = async () => {
+      throw new Error('SNS is down');
+    };
+    await expect(dispatchAlerts([alert!], { markers: store, publish: failing, dryRun: false, now })).rejects.toThrow('SNS is down');
+    expect(markers.size).toBe(0);
+    const retried = await dispatchAlerts([alert!], { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
+    expect(retried[0]?.status).toBe('sent');
+  });
+
+  it('writes and publishes nothing in a dry run, yet knows what was sent before', async () => {
+    const alerts = crossedLevels(await demoSnapshot(), demoConfig);
+    const { store, markers } = memoryMarkers();
+    await store.claim(alerts[0]!, now);
+    const published: Notification[] = [];
+    const outcomes = await dispatchAlerts(alerts, { markers: store, publish: async (n) => (published.push(n), { messageId: 'x' }), dryRun: true, now });
+    expect(outcomes.map((o) => o.status)).toEqual(['already-sent', ...Array(alerts.length - 1).fill('would-send')]);
+    expect(published).toEqual([]);
+    expect(markers.size).toBe(1);
+  });
+
+  it('tells subscribers what happened and lets them filter by attributes', () => {
+    const notification = alertNotification({
+      period: '2026-11', scope: 'acme', scopeName: 'Acme Corp', kind: 'actual', level: 80,
+      amount: 812_340_000, limit: 800_000_000, currency: 'usd', estimated: true,
+    });
+    expect(notification).toEqual({
+      subject: 'AWS cost alert: Acme Corp at 80% of allowance (2026-11)',
+      message: 'Acme Corp: cost to date for 2026-11 is $812.34, 80% or more of the allowance of $800.00.\nCost Explorer marks this data as Estimated; it may still change.',
+      attributes: { type: 'budget-alert', customer: 'acme', kind: 'actual', level: '80', period: '2026-11' },
+    });
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBillingConfig, parseBillingConfig } from '../../../src/config/load.js';
+import { ConfigError } from '../../../src/errors.js';
+
+const valid = `
+currency: usd
+allocation: LINKED_ACCOUNT
+customers:
+  - id: acme
+    name: Acme Corp
+    match: "111111111111"
+    stripeCustomerId: cus_Q1a2b3
+    allowance: 800
+    markupPercent: 10
+`;
+
+function problems(yaml: string): readonly string[] {
+  try {
+    parseBillingConfig(yaml);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('billing config', () => {
+  it('fills the documented defaults', () => {
+    const config = parseBillingConfig(valid);
+    expect(config.alertLevels).toEqual([50, 80, 100]);
+    expect(config.forecastAlertLevels).toEqual([100]);
+    expect(config.excludeRecordTypes).toEqual(['Credit', 'Refund']);
+    expect(config.billing).toEqual({ minimumInvoiceAmount: 1_000_000, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 });
+    expect(config.customers[0]).toMatchObject({ id: 'acme', allowance: 800_000_000, currency: 'usd', mode: 'invoice', markupPercent: 10 });
+  });
+
+  it('names the field, the value and the accepted form', () => {
+    expect(problems(valid.replace('cus_Q1a2b3', 'acme-stripe'))).toEqual([
+      'customers[0].stripeCustomerId is "acme-stripe"; expected a Stripe customer id such as cus_Q1a2b3',
+    ]);
+    expect(problems(valid.replace('allowance: 800', 'allowance: "lots"'))).toEqual([
+      'customers[0].allowance is "lots"; expected a monthly allowance as a number in the currency\'s units, such as 800 or 12.50',
+    ]);
+    expect(problems(valid.replace('"111111111111"', '"1111"'))).toEqual([
+      'customers[0].match is "1111"; expected a 12-digit AWS account id in quotes, such as "111111111111"',
+    ]);
+    expect(problems(valid.replace('LINKED_ACCOUNT', 'ACCOUNT'))).toEqual([
+      'allocation is "ACCOUNT"; expected LINKED_ACCOUNT, TAG:<key>, COST_CATEGORY:<name> or NONE',
+    ]);
+  });
+
+  it('reports every problem at once, unknown fields included', () => {
+    const found = problems(`${valid}    alowance: 5\n  - id: Bad Id\n    name: x\n    stripeCustomerId: cus_abcd\n    allowance: -1\n`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'customers[0]: unknown field "alowance" (check the spelling against the README\'s configuration reference)',
+        'customers[1].id is "Bad Id"; expected an id of lowercase letters, digits, - and _ (up to 63), such as acme',
+        'customers[1].allowance is -1; expected a monthly allowance of 0 or more',
+      ]),
+    );
+  });
+
+  it('refuses two customers claiming the same cost, and meter mode without a meter', () => {
+    const twice = `${valid}  - id: other\n    name: Other\n    match: "111111111111"\n    stripeCustomerId: cus_abcd\n    allowance: 1\n    mode: meter\n`;
+    expect(problems(twice)).toEqual([
+      'customers[1].meterEventName is missing; expected the Stripe meter event name (required with mode: meter), such as aws_usage',
+      'customers[1].match is "111111111111"; expected a value no other customer matches (customer acme has it)',
+    ]);
+  });
+
+  it('gives all cost to the one customer with allocation NONE', () => {
+    const config = parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'NONE'));
+    expect(config.allocation).toEqual({ kind: 'NONE' });
+    expect(config.customers[0]?.match).toBeUndefined();
+  });
+
+  it('reads tag and cost category allocations', () => {
+    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'TAG:customer').replace('"111111111111"', 'acme')).allocation).toEqual({ kind: 'TAG', key: 'customer' });
+    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'COST_CATEGORY:Customers').replace('"111111111111"', 'acme')).allocation).toEqual({ kind: 'COST_CATEGORY', name: 'Customers' });
+  });
+
+  it('says where broken YAML is and what file is missing', async () => {
+    expect(() => parseBillingConfig('customers: [\n')).toThrow(/not valid YAML/);
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    await expect(loadBillingConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml" does not exist; create it/);
+    writeFileSync(join(dir, 'ok.yaml'), valid);
+    await expect(loadBillingConfig(join(dir, 'ok.yaml'))).resolves.toMatchObject({ currency: 'usd' });
+  });
+
+  it('accepts the demo config shipped with the project', async () => {
+    const config = await loadBillingConfig('scripts/demo/billing.config.yaml');
+    expect(config.customers.map((c) => c.id)).toEqual(['acme', 'globex', 'initech', 'umbrella', 'hooli']);
+  });
+});
