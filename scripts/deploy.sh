@@ -171,6 +171,9 @@ done <<<"$outputs"
 
 WEBHOOK_URL="$(stack_output "$STACK" WebhookUrl "$REGION")"
 [[ -n "$WEBHOOK_URL" ]] || die "stack $STACK has no WebhookUrl output"
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+  printf 'webhook-url=%s\n' "$WEBHOOK_URL" >>"$GITHUB_OUTPUT"
+fi
 log "smoke test: unsigned POST $WEBHOOK_URL must answer 400"
 status=000
 for attempt in 1 2 3 4 5 6; do
