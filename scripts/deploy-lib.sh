@@ -71,8 +71,11 @@ load_tags() {
 
 # stack_output STACK KEY REGION: one output value of a stack, empty when missing.
 stack_output() {
-  aws cloudformation describe-stacks --region "$3" --stack-name "$1" \
-    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text 2>/dev/null | sed 's/^None$//'
+  local value
+  value="$(aws cloudformation describe-stacks --region "$3" --stack-name "$1" \
+    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text 2>/dev/null)" || value=''
+  [[ "$value" == None ]] && value=''
+  printf '%s' "$value"
 }
 
 # require_secure_parameter NAME REGION: the SSM parameter exists and is a SecureString (its value is not read).
