@@ -10,11 +10,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=deploy-lib.sh
 source "$SCRIPT_DIR/deploy-lib.sh"
 
-[[ $# -eq 2 ]] || die "usage: GITHUB_REPOSITORY=OWNER/REPO $0 ENV REGION   (ENV: dev | staging | prod)"
-ENVIRONMENT="$1"
-REGION="$2"
-require_environment_name "$ENVIRONMENT"
-require_region "$REGION"
+parse_environment_and_region "$0" "$@"
 require_tool aws "Install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
 require_github_repository
 load_tags "${TAGS_FILE:-$SCRIPT_DIR/stack-tags.env}"

@@ -30,6 +30,19 @@ require_region() {
   [[ "${1:-}" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]$ ]] || die "region must look like eu-west-1 (got '${1:-}')"
 }
 
+# parse_environment_and_region SCRIPT ARG...: sets ENVIRONMENT and REGION from the two arguments, or explains usage.
+parse_environment_and_region() {
+  local script="$1"
+  shift
+  [[ $# -eq 2 ]] || die "usage: GITHUB_REPOSITORY=OWNER/REPO $script ENV REGION   (ENV: dev | staging | prod)"
+  require_environment_name "$1"
+  require_region "$2"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  ENVIRONMENT="$1"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  REGION="$2"
+}
+
 # require_credentials REGION: prints the account id, or explains how to get credentials.
 require_credentials() {
   local account

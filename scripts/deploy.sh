@@ -19,11 +19,7 @@ ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 # shellcheck source-path=SCRIPTDIR source=deploy-lib.sh
 source "$SCRIPT_DIR/deploy-lib.sh"
 
-[[ $# -eq 2 ]] || die "usage: GITHUB_REPOSITORY=OWNER/REPO $0 ENV REGION   (ENV: dev | staging | prod)"
-ENVIRONMENT="$1"
-REGION="$2"
-require_environment_name "$ENVIRONMENT"
-require_region "$REGION"
+parse_environment_and_region "$0" "$@"
 
 BUDGET_THRESHOLD="${BUDGET_THRESHOLD:-800}"
 DELETION_PROTECTION="${DELETION_PROTECTION:-false}"
