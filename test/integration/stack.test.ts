@@ -130,6 +130,47 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
       expect(outputs.WebhookFunctionRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-WebhookFunctionRole-/);
       expect(outputs.BillingJobsRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-BillingJobsRole-/);
     });
+
+    it('trusts the scheduled-jobs role for main and the billing environments of the repository only', async () => {
+      const trust = await roleTrustPolicy(outputs.BillingJobsRoleArn!);
+      expect(trust.Statement[0]?.Condition).toEqual({
+        StringEquals: {
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          'token.actions.githubusercontent.com:sub': [
+            'repo:acme/aws-stripe-billing:ref:refs/heads/main',
+            'repo:acme/aws-stripe-billing:environment:billing',
+            'repo:acme/aws-stripe-billing:environment:billing-approval',
+          ],
+        },
+      });
+    });
+  });
+
+  it('creates the bootstrap stack with a deploy role trusted only for the dev environment of the repository', async () => {
+    // moto's CloudFormation has no AWS::IAM::OIDCProvider; the unit test covers it and its condition.
+    const bootstrap = withoutResources(loadTemplate('scripts/bootstrap.yaml'), (_id, resource) => resource.Type === 'AWS::IAM::OIDCProvider');
+    const outputs = await createStack('stripe-billing-bootstrap-dev', bootstrap, {
+      Environment: 'dev',
+      CreateOidcProvider: 'false',
+      GitHubOwnerId: '1001',
+      GitHubRepositoryId: '2002',
+      ArtifactBucket: undefined,
+      ArtifactKey: undefined,
+    });
+    expect(outputs.ExecutionRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-bootstrap-dev-CloudFormationExecutionRole-/);
+    expect(outputs.PermissionsBoundaryArn).toMatch(/^arn:aws:iam::123456789012:policy\//);
+    expect(outputs.ArtifactsBucketName).toMatch(/^stripe-billing-bootstrap-dev-artifactsbucket-/);
+
+    const trust = await roleTrustPolicy(outputs.DeployRoleArn!);
+    expect(trust.Statement[0]?.Condition).toEqual({
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': [
+          'repo:acme/aws-stripe-billing:environment:dev',
+          'repo:acme@1001/aws-stripe-billing@2002:environment:dev',
+        ],
+      },
+    });
   });
 
   it('turns on deletion protection for the tables of a prod stack', async () => {
@@ -169,8 +210,8 @@ async function cloudFormation(action: string, parameters: Record<string, string>
 }
 
 /** Creates the stack, waits for CREATE_COMPLETE and returns its outputs. */
-async function createStack(stackName: string, template: Template, overrides: Record<string, string>): Promise<Record<string, string>> {
-  const parameters: Record<string, string> = {
+async function createStack(stackName: string, template: Template, overrides: Record<string, string | undefined>): Promise<Record<string, string>> {
+  const parameters: Record<string, string | undefined> = {
     ArtifactBucket: ARTIFACT.bucket,
     ArtifactKey: ARTIFACT.key,
     GitHubOwner: 'acme',
@@ -179,7 +220,8 @@ async function createStack(stackName: string, template: Template, overrides: Rec
     ...overrides,
   };
   const request: Record<string, string> = { StackName: stackName, TemplateBody: JSON.stringify(template), 'Capabilities.member.1': 'CAPABILITY_IAM' };
-  Object.entries(parameters).forEach(([key, value], i) => {
+  const given = Object.entries(parameters).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  given.forEach(([key, value], i) => {
     request[`Parameters.member.${i + 1}.ParameterKey`] = key;
     request[`Parameters.member.${i + 1}.ParameterValue`] = value;
   });
@@ -200,6 +242,17 @@ async function createStack(stackName: string, template: Template, overrides: Rec
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+async function roleTrustPolicy(roleArn: string): Promise<{ Statement: Array<{ Condition?: unknown }> }> {
+  const response = await fetch(`${moto.endpoint}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: authorization('iam') },
+    body: new URLSearchParams({ Action: 'GetRole', Version: '2010-05-08', RoleName: roleArn.split('/').pop()! }),
+  });
+  const document = /<AssumeRolePolicyDocument>([^<]+)<\/AssumeRolePolicyDocument>/.exec(await response.text())?.[1];
+  if (!document) throw new Error(`GetRole ${roleArn} returned no trust policy`);
+  return JSON.parse(decodeURIComponent(document.replaceAll('&quot;', '"').replaceAll('&amp;', '&'))) as { Statement: Array<{ Condition?: unknown }> };
 }
 
 interface FunctionConfiguration {
