@@ -132,17 +132,11 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
     });
 
     it('trusts the scheduled-jobs role for main and the billing environments of the repository only', async () => {
-      const trust = await roleTrustPolicy(outputs.BillingJobsRoleArn!);
-      expect(trust.Statement[0]?.Condition).toEqual({
-        StringEquals: {
-          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-          'token.actions.githubusercontent.com:sub': [
-            'repo:acme/aws-stripe-billing:ref:refs/heads/main',
-            'repo:acme/aws-stripe-billing:environment:billing',
-            'repo:acme/aws-stripe-billing:environment:billing-approval',
-          ],
-        },
-      });
+      expect(await gitHubSubjects(outputs.BillingJobsRoleArn!)).toEqual([
+        'repo:acme/aws-stripe-billing:ref:refs/heads/main',
+        'repo:acme/aws-stripe-billing:environment:billing',
+        'repo:acme/aws-stripe-billing:environment:billing-approval',
+      ]);
     });
   });
 
@@ -161,16 +155,10 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
     expect(outputs.PermissionsBoundaryArn).toMatch(/^arn:aws:iam::123456789012:policy\//);
     expect(outputs.ArtifactsBucketName).toMatch(/^stripe-billing-bootstrap-dev-artifactsbucket-/);
 
-    const trust = await roleTrustPolicy(outputs.DeployRoleArn!);
-    expect(trust.Statement[0]?.Condition).toEqual({
-      StringEquals: {
-        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-        'token.actions.githubusercontent.com:sub': [
-          'repo:acme/aws-stripe-billing:environment:dev',
-          'repo:acme@1001/aws-stripe-billing@2002:environment:dev',
-        ],
-      },
-    });
+    expect(await gitHubSubjects(outputs.DeployRoleArn!)).toEqual([
+      'repo:acme/aws-stripe-billing:environment:dev',
+      'repo:acme@1001/aws-stripe-billing@2002:environment:dev',
+    ]);
   });
 
   it('turns on deletion protection for the tables of a prod stack', async () => {
@@ -242,6 +230,18 @@ async function createStack(stackName: string, template: Template, overrides: Rec
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** The OIDC subjects a role's trust policy admits, after checking that its only condition besides them is the sts audience. */
+async function gitHubSubjects(roleArn: string): Promise<unknown> {
+  const trust = await roleTrustPolicy(roleArn);
+  expect(trust.Statement).toHaveLength(1);
+  const condition = trust.Statement[0]?.Condition as { StringEquals: Record<string, unknown> };
+  expect(Object.keys(condition)).toEqual(['StringEquals']);
+  const { 'token.actions.githubusercontent.com:aud': audience, 'token.actions.githubusercontent.com:sub': subjects, ...rest } = condition.StringEquals;
+  expect(audience).toBe('sts.amazonaws.com');
+  expect(rest).toEqual({});
+  return subjects;
 }
 
 async function roleTrustPolicy(roleArn: string): Promise<{ Statement: Array<{ Condition?: unknown }> }> {
