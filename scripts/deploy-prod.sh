@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Production deploy: scripts/deploy.sh prod REGION with the conservative budget threshold (1000 USD), deletion
+# protection on the tables, and the change set shown before it is executed (and confirmed, in a terminal).
+#   GITHUB_REPOSITORY=OWNER/REPO scripts/deploy-prod.sh REGION
+# In GitHub Actions the prod environment's required reviewers are the confirmation, so no prompt is shown there.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=deploy-lib.sh
+source "$SCRIPT_DIR/deploy-lib.sh"
+
+[[ $# -eq 1 ]] || die "usage: GITHUB_REPOSITORY=OWNER/REPO $0 REGION"
+
+confirm=false
+if [[ -t 0 && -z "${GITHUB_ACTIONS:-}" ]]; then
+  confirm=true
+fi
+
+BUDGET_THRESHOLD=1000 DELETION_PROTECTION=true CONFIRM_CHANGE_SET="$confirm" exec "$SCRIPT_DIR/deploy.sh" prod "$1"

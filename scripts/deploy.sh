@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Deploys infrastructure.yaml as <prefix>-ENV:
+#   GITHUB_REPOSITORY=OWNER/REPO scripts/deploy.sh ENV REGION
+# Pre-deploy checks (tools, credentials, cfn-lint, validate-template, the Stripe SecureString parameters), build and
+# upload of the Lambda zip, a change set through `aws cloudformation deploy` that is shown before it is executed,
+# the stack outputs, and a smoke test (an unsigned POST to the webhook must answer 400).
+#
+# Settings (environment variables):
+#   BUDGET_THRESHOLD      monthly budget in USD (default 800)
+#   DELETION_PROTECTION   true to protect the tables outside prod (default false; prod always protects)
+#   CONFIRM_CHANGE_SET    true to ask before executing the change set (default false; deploy-prod.sh sets it
+#                         when run in a terminal)
+#   ALERT_EMAIL, LOG_RETENTION_DAYS, WEBHOOK_SECRET_PARAMETER, STRIPE_SECRET_KEY_PARAMETER, STACK_NAME_PREFIX,
+#   TAGS_FILE (default scripts/stack-tags.env), GITHUB_REPOSITORY_OWNER_ID / GITHUB_REPOSITORY_ID (set by Actions)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=deploy-lib.sh
+source "$SCRIPT_DIR/deploy-lib.sh"
+
+parse_environment_and_region "$0" "$@"
+
+BUDGET_THRESHOLD="${BUDGET_THRESHOLD:-800}"
+DELETION_PROTECTION="${DELETION_PROTECTION:-false}"
+CONFIRM_CHANGE_SET="${CONFIRM_CHANGE_SET:-false}"
+WEBHOOK_SECRET_PARAMETER="${WEBHOOK_SECRET_PARAMETER:-/stripe/webhook-secret}"
+STRIPE_SECRET_KEY_PARAMETER="${STRIPE_SECRET_KEY_PARAMETER:-/stripe/secret-key}"
+LOG_RETENTION_DAYS="${LOG_RETENTION_DAYS:-30}"
+[[ "$BUDGET_THRESHOLD" =~ ^[0-9]+$ ]] || die "BUDGET_THRESHOLD must be a whole number of USD (got '$BUDGET_THRESHOLD')"
+[[ "$DELETION_PROTECTION" == true || "$DELETION_PROTECTION" == false ]] || die "DELETION_PROTECTION must be true or false"
+
+STACK="$STACK_NAME_PREFIX-$ENVIRONMENT"
+BOOTSTRAP_STACK="$STACK_NAME_PREFIX-bootstrap-$ENVIRONMENT"
+TEMPLATE="$ROOT/infrastructure.yaml"
+
+# ------------------------------------------------------------------ pre-deploy checks
+require_tool aws "Install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+require_tool node "Install Node.js 24 (https://nodejs.org) and run npm ci."
+require_tool cfn-lint "Install it with: pip install cfn-lint"
+require_tool zip "Install it with: sudo apt-get install -y zip"
+require_tool curl "Install it with: sudo apt-get install -y curl"
+require_tool sha256sum "Install GNU coreutils."
+[[ -d "$ROOT/node_modules" ]] || die "node_modules is missing: run npm ci in $ROOT first"
+require_github_repository
+load_tags "${TAGS_FILE:-$SCRIPT_DIR/stack-tags.env}"
+ACCOUNT="$(require_credentials "$REGION")"
+log "deploying $STACK to account $ACCOUNT in $REGION"
+
+log "cfn-lint"
+cfn-lint "$TEMPLATE" || die "cfn-lint found problems in infrastructure.yaml"
+
+BUCKET="$(stack_output "$BOOTSTRAP_STACK" ArtifactsBucketName "$REGION")"
+EXECUTION_ROLE="$(stack_output "$BOOTSTRAP_STACK" ExecutionRoleArn "$REGION")"
+BOUNDARY="$(stack_output "$BOOTSTRAP_STACK" PermissionsBoundaryArn "$REGION")"
+[[ -n "$BUCKET" && -n "$EXECUTION_ROLE" && -n "$BOUNDARY" ]] ||
+  die "stack $BOOTSTRAP_STACK (or its outputs) not found in $REGION: run scripts/bootstrap.sh $ENVIRONMENT $REGION first"
+
+log "SSM parameters"
+require_secure_parameter "$WEBHOOK_SECRET_PARAMETER" "$REGION"
+require_secure_parameter "$STRIPE_SECRET_KEY_PARAMETER" "$REGION"
+
+# ------------------------------------------------------------------ build and upload
+log "building the Lambda"
+(cd "$ROOT" && node scripts/build.mjs lambda)
+BUNDLE_DIR="$ROOT/lambda/billing-handler/dist"
+[[ -f "$BUNDLE_DIR/handler.cjs" ]] || die "build did not produce $BUNDLE_DIR/handler.cjs"
+# Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
+CODE_HASH="$(cat "$BUNDLE_DIR"/* | sha256sum | cut -c1-16)"
+ARTIFACT_KEY="lambda/billing-handler-$CODE_HASH.zip"
+ZIP="$(mktemp -d)/billing-handler.zip"
+(cd "$BUNDLE_DIR" && zip -q -X -r "$ZIP" .)
+log "uploading s3://$BUCKET/$ARTIFACT_KEY"
+aws s3 cp --region "$REGION" --only-show-errors "$ZIP" "s3://$BUCKET/$ARTIFACT_KEY"
+
+TEMPLATE_KEY="templates/$STACK-$(sha256sum "$TEMPLATE" | cut -c1-16).yaml"
+aws s3 cp --region "$REGION" --only-show-errors "$TEMPLATE" "s3://$BUCKET/$TEMPLATE_KEY"
+log "validate-template"
+aws cloudformation validate-template --region "$REGION" \
+  --template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$TEMPLATE_KEY" >/dev/null ||
+  die "CloudFormation rejected infrastructure.yaml (see above)"
+
+# ------------------------------------------------------------------ change set
+stack_status="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+  --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE)"
+case "$stack_status" in
+  NONE | REVIEW_IN_PROGRESS) wait_for=stack-create-complete ;;
+  *_IN_PROGRESS) die "stack $STACK is $stack_status; wait for it to finish and retry" ;;
+  ROLLBACK_COMPLETE) die "stack $STACK is ROLLBACK_COMPLETE (its creation failed): delete it, then retry" ;;
+  *) wait_for=stack-update-complete ;;
+esac
+
+parameters=(
+  "Environment=$ENVIRONMENT"
+  "DeletionProtection=$DELETION_PROTECTION"
+  "LogRetentionDays=$LOG_RETENTION_DAYS"
+  "ArtifactBucket=$BUCKET"
+  "ArtifactKey=$ARTIFACT_KEY"
+  "WebhookSecretParameter=$WEBHOOK_SECRET_PARAMETER"
+  "StripeSecretKeyParameter=$STRIPE_SECRET_KEY_PARAMETER"
+  "BudgetThreshold=$BUDGET_THRESHOLD"
+  "AlertEmail=${ALERT_EMAIL:-}"
+  "GitHubOwner=$GITHUB_OWNER"
+  "GitHubRepository=$GITHUB_REPOSITORY_NAME"
+  "GitHubOwnerId=${GITHUB_REPOSITORY_OWNER_ID:-}"
+  "GitHubRepositoryId=${GITHUB_REPOSITORY_ID:-}"
+  "PermissionsBoundaryArn=$BOUNDARY"
+  "${TAG_ARGS[@]}"
+)
+
+log "creating the change set"
+deploy_output="$(aws cloudformation deploy \
+  --region "$REGION" \
+  --stack-name "$STACK" \
+  --template-file "$TEMPLATE" \
+  --s3-bucket "$BUCKET" --s3-prefix templates \
+  --role-arn "$EXECUTION_ROLE" \
+  --capabilities CAPABILITY_IAM \
+  --no-execute-changeset \
+  --no-fail-on-empty-changeset \
+  --parameter-overrides "${parameters[@]}" \
+  --tags "${TAG_ARGS[@]}" 2>&1)" || die "aws cloudformation deploy failed: $deploy_output"
+printf '%s\n' "$deploy_output" >&2
+change_set="$(grep -oE 'arn:aws[a-z-]*:cloudformation:[^ ]+:changeSet/[^ ]+' <<<"$deploy_output" | head -n1 || true)"
+
+summary "## Deploy $STACK ($REGION)" ""
+if [[ -z "$change_set" ]]; then
+  log "no changes: $STACK is up to date"
+  summary "No changes: the stack is up to date." ""
+else
+  changes="$(aws cloudformation describe-change-set --region "$REGION" --change-set-name "$change_set" \
+    --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement]' --output text)"
+  printf '\nChange set %s:\n' "$change_set" >&2
+  column -t <<<"$changes" >&2 || printf '%s\n' "$changes" >&2
+  summary "### Change set" "" "| Action | Resource | Type | Replacement |" "| --- | --- | --- | --- |"
+  while IFS=$'\t' read -r action resource type replacement; do
+    summary "| $action | $resource | $type | $replacement |"
+  done <<<"$changes"
+  summary ""
+
+  if [[ "$CONFIRM_CHANGE_SET" == true ]]; then
+    read -r -p "Execute this change set on $STACK? Type 'yes' to continue: " answer
+    if [[ "$answer" != yes ]]; then
+      aws cloudformation delete-change-set --region "$REGION" --change-set-name "$change_set"
+      die "change set not executed (deleted); nothing changed"
+    fi
+  fi
+
+  log "executing the change set"
+  aws cloudformation execute-change-set --region "$REGION" --change-set-name "$change_set"
+  if ! aws cloudformation wait "$wait_for" --region "$REGION" --stack-name "$STACK"; then
+    aws cloudformation describe-stack-events --region "$REGION" --stack-name "$STACK" --max-items 15 \
+      --query "StackEvents[?contains(ResourceStatus, 'FAILED')].[LogicalResourceId,ResourceStatusReason]" --output text >&2 || true
+    die "stack $STACK did not reach ${wait_for#stack-} (failed events above)"
+  fi
+fi
+
+# ------------------------------------------------------------------ outputs and smoke test
+outputs="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+  --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text)"
+printf '\nOutputs of %s:\n' "$STACK" >&2
+column -t <<<"$outputs" >&2 || printf '%s\n' "$outputs" >&2
+summary "### Stack outputs" "" "| Output | Value |" "| --- | --- |"
+while IFS=$'\t' read -r key value; do
+  summary "| $key | \`$value\` |"
+done <<<"$outputs"
+
+WEBHOOK_URL="$(stack_output "$STACK" WebhookUrl "$REGION")"
+[[ -n "$WEBHOOK_URL" ]] || die "stack $STACK has no WebhookUrl output"
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+  printf 'webhook-url=%s\n' "$WEBHOOK_URL" >>"$GITHUB_OUTPUT"
+fi
+log "smoke test: unsigned POST $WEBHOOK_URL must answer 400"
+status=000
+for attempt in 1 2 3 4 5 6; do
+  status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 15 -X POST \
+    -H 'content-type: application/json' --data '{"id":"evt_smoke_test","type":"ping"}' "$WEBHOOK_URL" || echo 000)"
+  [[ "$status" == 400 ]] && break
+  log "attempt $attempt answered $status; retrying in 5 s (a new API can take a moment)"
+  sleep 5
+done
+if [[ "$status" != 400 ]]; then
+  summary "Smoke test **failed**: an unsigned POST answered $status, expected 400."
+  die "smoke test failed: an unsigned POST to $WEBHOOK_URL answered $status, expected 400"
+fi
+summary "Smoke test passed: an unsigned POST to the webhook answered 400."
+log "done: $STACK is deployed and rejects unsigned webhooks"
