@@ -16,7 +16,7 @@ export async function writeJobSummary(markdown: string): Promise<void> {
 /** One `::error::` annotation with what went wrong and the likely fix, and a non-zero exit. */
 export function failRun(error: unknown): void {
   if (error instanceof ConfigError) {
-    core.error(error.message, { title: 'Invalid input or billing config: nothing was changed' });
+    core.error(error.message, { title: 'Invalid input or billing config (nothing was changed)' });
   } else if (error instanceof ServiceError) {
     core.error(`${error.message}. Likely fix: ${error.hint}`, { title: 'AWS or Stripe call failed' });
   } else {

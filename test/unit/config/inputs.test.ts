@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCostCheckInputs } from '../../../src/costCheck/inputs.js';
-import { ConfigError } from '../../../src/errors.js';
+import type { ConfigError } from '../../../src/errors.js';
 
 const now = new Date('2026-11-15T06:00:00Z');
 const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';

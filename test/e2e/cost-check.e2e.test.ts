@@ -1,0 +1,92 @@
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
+import { periodOf, previousPeriod } from '../../src/period.js';
+import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
+import { createBillingTable } from '../support/billingTable.js';
+import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
+import { runAction } from '../support/runAction.js';
+
+// A closed month, so the run does not depend on today's date.
+const period = previousPeriod(periodOf(new Date()));
+const table = 'billing-e2e';
+const config = resolve('scripts/demo/billing.config.yaml');
+
+let moto: Moto;
+let aws: AwsClients;
+let topicArn: string;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  aws = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
+  await createBillingTable(aws.dynamo as never, table);
+  topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
+  await moto.seedCostAndUsage(sampleCostPages({ start: period.start, endExclusive: period.endExclusive, estimated: false, daysPerPage: 10 }));
+});
+afterAll(() => moto.stop());
+
+const inputs = () => ({
+  config,
+  period: period.id,
+  'budget-threshold': '2000',
+  'billing-table': table,
+  'sns-topic-arn': topicArn,
+});
+
+describe('the built cost-check action, run as the runner runs it', () => {
+  it('writes outputs, the job summary and the JSON report, and publishes the alerts reached', async () => {
+    const run = await runAction('cost-check', inputs(), moto.env);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.outputs['threshold-exceeded']).toBe('true');
+    expect(run.outputs['over-allowance']).toBe('["acme"]');
+    expect(run.outputs['ce-requests']).toBe(String(Math.ceil(period.daysInMonth / 10)));
+    expect(run.outputs.estimated).toBe('false');
+    expect(Number(run.outputs['total-cost'])).toBeGreaterThan(2000);
+    expect(run.outputs.forecast).toBe(run.outputs['total-cost']);
+    expect(JSON.parse(run.outputs.alerts!).every((a: { status: string }) => a.status === 'sent')).toBe(true);
+    expect(run.summary).toContain(`## AWS costs for`);
+    expect(run.summary).toContain('| Acme Corp (`acme`) |');
+    expect(run.summary).toContain('```mermaid');
+    expect(run.summary).not.toContain('Estimated');
+    const report = JSON.parse(readFileSync(join(run.workdir, run.outputs['report-path']!), 'utf8'));
+    expect(report.total.cost).toBe(run.outputs['total-cost']);
+    expect(run.stdout).toContain('::warning title=Unmapped cost::');
+
+    const messages = await moto.snsMessages();
+    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.level}`)).toEqual(
+      JSON.parse(run.outputs.alerts!).map((a: { scope: string; level: number }) => `${a.scope} ${a.level}`),
+    );
+    expect(messages.length).toBeGreaterThan(0);
+  });
+
+  it('sends nothing new on a second run the same day', async () => {
+    const before = (await moto.snsMessages()).length;
+    const run = await runAction('cost-check', inputs(), moto.env);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.outputs.alerts!).map((a: { status: string }) => a.status)).not.toContain('sent');
+    expect((await moto.snsMessages()).length).toBe(before);
+  });
+
+  it('fails on a bad input before any side effect, naming the input, the value and the accepted form', async () => {
+    const markersBefore = (await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items?.length;
+    const run = await runAction('cost-check', { ...inputs(), period: '2026/11', metric: 'Cost' }, moto.env);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('::error title=Invalid input or billing config (nothing was changed)::2 problems:');
+    expect(run.stdout).toContain('input period "2026/11" is not a billing period: use "current", "previous" or a month as YYYY-MM');
+    expect(run.stdout).toContain('input metric is "Cost"; expected one of UnblendedCost');
+    expect(existsSync(join(run.workdir, 'cost-report.json'))).toBe(false);
+    expect(run.outputs).toEqual({});
+    expect((await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items?.length).toBe(markersBefore);
+  });
+
+  it('fails on an invalid billing config with the field named', async () => {
+    const run = await runAction('cost-check', { ...inputs(), config: resolve('test/fixtures/invalid.config.yaml') }, moto.env);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('customers[0].stripeCustomerId is "acme"; expected a Stripe customer id such as cus_Q1a2b3');
+    expect(existsSync(join(run.workdir, 'cost-report.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,116 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
+import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
+import { runCostCheck } from '../../src/costCheck/run.js';
+import { fromUnits, parseAmount, sum } from '../../src/money.js';
+import { snsPublisher } from '../../src/notify/sns.js';
+import { monthPeriod } from '../../src/period.js';
+import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers.js';
+import { alertKey } from '../../src/store/keys.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
+import { createBillingTable } from '../support/billingTable.js';
+import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
+import { demoConfig } from '../support/snapshots.js';
+
+const table = 'billing-test';
+const now = new Date('2026-11-15T06:00:00Z');
+const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', threshold: fromUnits(1500), dryRun: false } as const;
+const pages = sampleCostPages({ start: '2026-11-01', endExclusive: '2026-11-15', daysPerPage: 5 });
+
+let moto: Moto;
+let aws: AwsClients;
+let topicArn: string;
+const sentBodies: string[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  aws = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
+  aws.costExplorer.middlewareStack.add(
+    (next) => async (args) => {
+      sentBodies.push(String((args.request as { body?: unknown }).body));
+      return next(args);
+    },
+    { step: 'finalizeRequest' },
+  );
+});
+afterAll(() => moto.stop());
+beforeEach(async () => {
+  await moto.reset();
+  sentBodies.length = 0;
+  await createBillingTable(aws.dynamo as never, table);
+  topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
+  await moto.seedCostAndUsage(pages.map((page) => ({ ...page })));
+});
+
+const ports = () => ({
+  costExplorer: costExplorerAdapter(aws.costExplorer),
+  markers: dynamoAlertMarkers(aws.dynamo, table),
+  publish: snsPublisher(aws.sns, topicArn),
+});
+
+describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
+  it('follows NextPageToken through every page and sums exactly', async () => {
+    const { snapshot } = await runCostCheck(ports(), demoConfig, options);
+    expect(snapshot.costExplorerRequests).toBe(3);
+    const wire = pages.flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
+    expect(snapshot.total.cost).toBe(sum(wire));
+    expect(sentBodies.map((b) => JSON.parse(b).NextPageToken)).toEqual([undefined, 'page-1', 'page-2']);
+  });
+
+  it('sends the record-type exclusion and grouping that the config asks for', async () => {
+    await runCostCheck(ports(), { ...demoConfig, excludeRecordTypes: ['Credit', 'Refund', 'Tax'] }, options);
+    expect(JSON.parse(sentBodies[0]!)).toMatchObject({
+      TimePeriod: { Start: '2026-11-01', End: '2026-11-15' },
+      Granularity: 'DAILY',
+      Metrics: ['UnblendedCost'],
+      GroupBy: [{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }, { Type: 'DIMENSION', Key: 'SERVICE' }],
+      Filter: { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: ['Credit', 'Refund', 'Tax'] } } },
+    });
+  });
+
+  it('publishes each level reached once with filterable attributes; a second run sends nothing new', async () => {
+    const first = await runCostCheck(ports(), demoConfig, options);
+    const second = await runCostCheck(ports(), demoConfig, options);
+    const messages = await moto.snsMessages();
+    expect(first.alerts.filter((a) => a.status === 'sent')).toHaveLength(4);
+    expect(second.alerts.map((a) => a.status)).toEqual(['already-sent', 'already-sent', 'already-sent', 'already-sent']);
+    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.kind} ${m.attributes.level}`)).toEqual([
+      'TOTAL actual 50',
+      'TOTAL forecast 100',
+      'acme actual 50',
+      'acme forecast 100',
+    ]);
+    expect(messages[2]?.attributes).toEqual({ type: 'budget-alert', customer: 'acme', kind: 'actual', level: '50', period: '2026-11' });
+    const markers = await aws.dynamo.send(new ScanCommand({ TableName: table }));
+    expect(markers.Items?.map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('sends each alert once when two runs overlap', async () => {
+    await Promise.all([runCostCheck(ports(), demoConfig, options), runCostCheck(ports(), demoConfig, options), runCostCheck(ports(), demoConfig, options)]);
+    expect(await moto.snsMessages()).toHaveLength(4);
+  });
+
+  it('takes over a claim left by a crashed run once it is stale, and leaves a fresh one alone', async () => {
+    const claim = (scope: string, claimedAt: Date) =>
+      aws.dynamo.send(new PutCommand({ TableName: table, Item: { ...alertKey('2026-11', scope, 'actual', 50), recordType: 'alert', status: 'claimed', claimedAt: claimedAt.toISOString(), expiresAt: 0 } }));
+    await claim('TOTAL', new Date(now.getTime() - STALE_CLAIM_MS - 1000));
+    await claim('acme', new Date(now.getTime() - 1000));
+    const { alerts } = await runCostCheck(ports(), demoConfig, options);
+    expect(alerts.map((a) => `${a.scope} ${a.kind} ${a.level} ${a.status}`)).toEqual([
+      'TOTAL actual 50 sent',
+      'TOTAL forecast 100 sent',
+      'acme actual 50 already-sent',
+      'acme forecast 100 sent',
+    ]);
+  });
+
+  it('writes nothing and publishes nothing in a dry run', async () => {
+    const { alerts } = await runCostCheck(ports(), demoConfig, { ...options, dryRun: true });
+    expect(alerts.map((a) => a.status)).toEqual(['would-send', 'would-send', 'would-send', 'would-send']);
+    expect(await moto.snsMessages()).toEqual([]);
+    expect((await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items).toEqual([]);
+  });
+});
