@@ -47,7 +47,7 @@ export async function loadBillingConfig(path: string): Promise<BillingConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    throw new ConfigError([`config: the billing config file "${path}" ${reason}; create it (see billing.config.example.yaml) or set the config input to its path`]);
+    throw new ConfigError([`config: the billing config file "${path}" ${reason}; create it (the README's configuration reference; scripts/demo/billing.config.yaml is an example) or set the config input to its path`]);
   }
   return parseBillingConfig(text, path);
 }
