@@ -55,3 +55,30 @@ export interface AlertMarker {
   readonly messageId?: string;
   readonly expiresAt: number;
 }
+
+/**
+ * A ledger entry of the billing action (src/billing/types.ts LedgerEntry) as stored: one item per billing step,
+ * under `ledgerEntryKey`. Kept without TTL: the ledger is the record of what was billed.
+ */
+export interface LedgerEntryRecord {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordType: 'ledger';
+  readonly customerId: string;
+  readonly period: string;
+  readonly entryId: string;
+  readonly kind: 'overage' | 'true-up' | 'credit' | 'meter' | 'fixed';
+  /** Integer minor units of `currency`; negative for a credit. */
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly stripeCustomerId: string;
+  readonly description: string;
+  readonly status: 'pending' | 'completed';
+  readonly reservedAt: string;
+  readonly completedAt?: string;
+  readonly invoiceId?: string;
+  readonly hostedInvoiceUrl?: string;
+  readonly creditId?: string;
+  readonly meterIdentifier?: string;
+  readonly meterTimestamp?: number;
+}
