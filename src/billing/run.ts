@@ -255,3 +255,12 @@ class Settler {
     }
   }
 }
+
+/** A dry run without a billing table: nothing was billed as far as it knows, and it never writes. */
+export const emptyLedger: LedgerPort = {
+  entries: async () => [],
+  reserve: () => Promise.reject(new Error('a run without a billing table cannot reserve ledger entries')),
+  complete: () => Promise.reject(new Error('a run without a billing table cannot complete ledger entries')),
+  release: () => Promise.reject(new Error('a run without a billing table cannot release ledger entries')),
+  recordInvoice: () => Promise.reject(new Error('a run without a billing table cannot record invoices')),
+};
