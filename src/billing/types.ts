@@ -1,7 +1,7 @@
 import type { CostSnapshot } from '../costs/types.js';
 import type { Micros } from '../money.js';
 import type { BillingPeriod } from '../period.js';
-import type { InvoiceRecord } from '../store/records.js';
+import type { InvoiceRecord, LedgerEntryRecord } from '../store/records.js';
 
 /** Where the billing run gets the period's costs: the cost check's JSON report, or a Cost Explorer query. */
 export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
@@ -12,29 +12,10 @@ export type BillingMode = 'scheduled' | 'true-up' | 'fixed-amount';
  * One step of billing a customer in a period. `overage`, `true-up` and `meter` entries add to what the customer
  * was billed for the period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
  */
-export type LedgerEntryKind = 'overage' | 'true-up' | 'credit' | 'meter' | 'fixed';
+export type LedgerEntryKind = LedgerEntryRecord['kind'];
 
-export interface LedgerEntry {
-  readonly customerId: string;
-  readonly period: string;
-  /** Unique within the customer's period: "overage-2026-11-15", "true-up", "meter-2026-11-14", "fixed-3f9a...". */
-  readonly entryId: string;
-  readonly kind: LedgerEntryKind;
-  /** Integer minor units; negative for a credit. */
-  readonly amountMinor: number;
-  readonly currency: string;
-  readonly stripeCustomerId: string;
-  readonly description: string;
-  readonly status: 'pending' | 'completed';
-  readonly reservedAt: string;
-  readonly completedAt?: string;
-  readonly invoiceId?: string;
-  readonly hostedInvoiceUrl?: string;
-  readonly creditId?: string;
-  /** Meter entries: the Stripe meter event identifier and the event's time (epoch seconds). */
-  readonly meterIdentifier?: string;
-  readonly meterTimestamp?: number;
-}
+/** A ledger entry as the domain sees it: the stored record (src/store/records.ts) without its storage keys. */
+export type LedgerEntry = Omit<LedgerEntryRecord, 'pk' | 'sk' | 'recordType'>;
 
 export interface EntryResult {
   readonly invoiceId?: string;

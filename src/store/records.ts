@@ -57,8 +57,9 @@ export interface AlertMarker {
 }
 
 /**
- * A ledger entry of the billing action (src/billing/types.ts LedgerEntry) as stored: one item per billing step,
- * under `ledgerEntryKey`. Kept without TTL: the ledger is the record of what was billed.
+ * One step of billing a customer in a period, stored under `ledgerEntryKey` without TTL: the ledger is the record
+ * of what was billed. `overage`, `true-up` and `meter` entries add to what the customer was billed for the
+ * period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
  */
 export interface LedgerEntryRecord {
   readonly pk: string;
@@ -66,6 +67,7 @@ export interface LedgerEntryRecord {
   readonly recordType: 'ledger';
   readonly customerId: string;
   readonly period: string;
+  /** Unique within the customer's period: "overage-2026-11-15", "true-up", "meter-2026-11-14", "fixed-3f9a...". */
   readonly entryId: string;
   readonly kind: 'overage' | 'true-up' | 'credit' | 'meter' | 'fixed';
   /** Integer minor units of `currency`; negative for a credit. */
@@ -79,6 +81,7 @@ export interface LedgerEntryRecord {
   readonly invoiceId?: string;
   readonly hostedInvoiceUrl?: string;
   readonly creditId?: string;
+  /** Meter entries: the Stripe meter event identifier and the event's time (epoch seconds). */
   readonly meterIdentifier?: string;
   readonly meterTimestamp?: number;
 }

@@ -4,41 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CostSnapshot } from '../../src/costs/types.js';
 import { toDecimalString } from '../../src/money.js';
 import { isoDate, periodOf } from '../../src/period.js';
-import { acme, billingConfig, costSnapshot, createBillingTable, documentClient, globex, scanTable } from '../support/billing.js';
-import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/moto.js';
-import { startStripeServer, type StripeTestServer } from '../support/stripeServer.js';
+import { acme, billingConfig, costSnapshot, globex, scanTable, useBillingServices } from '../support/billing.js';
+import { TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 
 /** The committed dist/index.js, run as the runner runs it: INPUT_* variables, summary and output files. */
 const ACTION = join(process.cwd(), 'actions/billing/dist/index.js');
 const TABLE = 'billing-e2e';
 
-let moto: Moto;
-let stripeServer: StripeTestServer;
-let dynamo: DynamoDBDocumentClient;
+const services = useBillingServices(TABLE, [acme.stripeCustomerId, globex.stripeCustomerId]);
 let workdir: string;
 let topicArn: string;
 
-beforeAll(async () => {
-  [moto, stripeServer] = await Promise.all([startMoto(), startStripeServer()]);
-  dynamo = documentClient(moto.endpoint);
-});
-afterAll(async () => {
-  await Promise.all([moto?.stop(), stripeServer?.close()]);
-});
 beforeEach(async () => {
-  await moto.reset();
-  stripeServer.reset();
-  stripeServer.addCustomer(acme.stripeCustomerId);
-  stripeServer.addCustomer(globex.stripeCustomerId);
-  await createBillingTable(dynamo, TABLE);
-  const ssm = new SSMClient({ endpoint: moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  await ssm.send(new PutParameterCommand({ Name: '/stripe/secret-key', Type: 'SecureString', Value: stripeServer.secretKey }));
-  const sns = new SNSClient({ endpoint: moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  const ssm = new SSMClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  await ssm.send(new PutParameterCommand({ Name: '/stripe/secret-key', Type: 'SecureString', Value: services.stripe.secretKey }));
+  const sns = new SNSClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
   topicArn = (await sns.send(new CreateTopicCommand({ Name: 'billing-notices' }))).TopicArn ?? '';
   workdir = await mkdtemp(join(tmpdir(), 'billing-e2e-'));
   return () => rm(workdir, { recursive: true, force: true });
@@ -80,8 +64,8 @@ async function runAction(inputs: Record<string, string>, customers = [acme, glob
   await writeFile(outputFile, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    ...moto.env,
-    STRIPE_API_BASE: stripeServer.url,
+    ...services.moto.env,
+    STRIPE_API_BASE: services.stripe.url,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_OUTPUT: outputFile,
     'INPUT_CONFIG': join(workdir, 'billing.config.yaml'),
@@ -124,18 +108,18 @@ describe('the billing action as the runner runs it', () => {
     const plan = JSON.parse(result.outputs.plan ?? '{}') as { customers: Array<Record<string, unknown>> };
     expect(plan.customers.map((customer) => [customer.customer, customer.amountNow])).toEqual([['acme', '230.00'], ['globex', '0.00']]);
     expect(result.summary).toContain(`[dashboard](https://dashboard.stripe.com/test/invoices/${invoices[0]?.id})`);
-    expect(result.stdout).toContain(`::add-mask::${stripeServer.secretKey}`);
-    for (const text of [result.summary, JSON.stringify(result.outputs), result.stderr]) expect(text).not.toContain(stripeServer.secretKey);
+    expect(result.stdout).toContain(`::add-mask::${services.stripe.secretKey}`);
+    for (const text of [result.summary, JSON.stringify(result.outputs), result.stderr]) expect(text).not.toContain(services.stripe.secretKey);
 
-    const records = await scanTable(dynamo, TABLE);
+    const records = await scanTable(services.dynamo, TABLE);
     expect(records.filter((item) => item.recordType === 'invoice')).toMatchObject([{ customerId: 'acme', amountDue: 23000, status: 'open' }]);
     expect(records.filter((item) => item.recordType === 'ledger')).toMatchObject([{ customerId: 'acme', status: 'completed' }]);
-    expect((await moto.snsMessages()).map((message) => message.attributes.customer)).toEqual(['acme']);
+    expect((await services.moto.snsMessages()).map((message) => message.attributes.customer)).toEqual(['acme']);
 
     const again = await runAction({});
     expect(again.code).toBe(0);
     expect(JSON.parse(again.outputs.invoices ?? '')).toEqual([]);
-    expect(stripeServer.state.invoices.size).toBe(1);
+    expect(services.stripe.state.invoices.size).toBe(1);
   });
 
   it('prints the plan on a dry run and touches nothing, not even the Stripe key', async () => {
@@ -144,9 +128,9 @@ describe('the billing action as the runner runs it', () => {
     expect(result.summary).toContain('Dry run: this is the plan.');
     expect(result.summary).toContain('invoice $230.00');
     expect(result.outputs['billed-total']).toBe('0.00');
-    expect(stripeServer.requests.total).toBe(0);
-    expect(await scanTable(dynamo, TABLE)).toEqual([]);
-    expect(await moto.snsMessages()).toEqual([]);
+    expect(services.stripe.requests.total).toBe(0);
+    expect(await scanTable(services.dynamo, TABLE)).toEqual([]);
+    expect(await services.moto.snsMessages()).toEqual([]);
   });
 
   it('annotates a customer that cannot be billed, bills the others and fails the run at the end', async () => {
@@ -164,6 +148,6 @@ describe('the billing action as the runner runs it', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('customer is missing');
     expect(result.stdout).toContain('amount "ten" is not accepted');
-    expect(stripeServer.requests.total).toBe(0);
+    expect(services.stripe.requests.total).toBe(0);
   });
 });

@@ -1,6 +1,5 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
 import type { LedgerPort, StripeBillingPort } from '../../src/billing/types.js';
 import type { BillingConfig } from '../../src/config/load.js';
@@ -10,33 +9,16 @@ import { snsPublisher } from '../../src/notify/sns.js';
 import { parsePeriod } from '../../src/period.js';
 import { stripeBilling } from '../../src/stripe/billing.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
-import { acme, billingConfig, costSnapshot, createBillingTable, days, documentClient, globex, initech, scanTable, type CustomerSpend } from '../support/billing.js';
-import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/moto.js';
-import { startStripeServer, type StripeTestServer } from '../support/stripeServer.js';
+import { acme, billingConfig, costSnapshot, days, globex, initech, scanTable, useBillingServices, type CustomerSpend } from '../support/billing.js';
+import { TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 
 const TABLE = 'billing';
-let moto: Moto;
-let stripeServer: StripeTestServer;
-let dynamo: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  [moto, stripeServer] = await Promise.all([startMoto(), startStripeServer()]);
-  dynamo = documentClient(moto.endpoint);
-});
-afterAll(async () => {
-  await Promise.all([moto?.stop(), stripeServer?.close()]);
-});
-beforeEach(async () => {
-  await moto.reset();
-  stripeServer.reset();
-  await createBillingTable(dynamo, TABLE);
-  for (const customer of [acme, globex, initech]) stripeServer.addCustomer(customer.stripeCustomerId);
-});
+const services = useBillingServices(TABLE, [acme, globex, initech].map((customer) => customer.stripeCustomerId));
 
 const noWait = async () => undefined;
 
 function stripePort(): StripeBillingPort {
-  return stripeBilling(stripeServer.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+  return stripeBilling(services.stripe.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
 }
 
 interface RunOptions {
@@ -60,7 +42,7 @@ function bill(options: RunOptions): Promise<BillingOutcome> {
   return runBilling(
     {
       loadCosts: async () => snapshot,
-      ledger: options.ledger ?? dynamoLedger(dynamo, TABLE),
+      ledger: options.ledger ?? dynamoLedger(services.dynamo, TABLE),
       stripe: options.stripe ?? stripePort(),
       ...(options.publish ? { publish: options.publish } : {}),
     },
@@ -69,9 +51,9 @@ function bill(options: RunOptions): Promise<BillingOutcome> {
   );
 }
 
-const invoices = () => [...stripeServer.state.invoices.values()];
+const invoices = () => [...services.stripe.state.invoices.values()];
 const invoicesOf = (stripeCustomerId: string) => invoices().filter((invoice) => invoice.customer === stripeCustomerId);
-const itemAmounts = (stripeCustomerId: string) => [...stripeServer.state.invoiceItems.values()].filter((item) => item.customer === stripeCustomerId).map((item) => item.amount);
+const itemAmounts = (stripeCustomerId: string) => [...services.stripe.state.invoiceItems.values()].filter((item) => item.customer === stripeCustomerId).map((item) => item.amount);
 
 describe('delta billing through the month', () => {
   it('bills nothing within the allowance, the overage once the threshold is crossed, then only each day\'s increase', async () => {
@@ -100,7 +82,7 @@ describe('delta billing through the month', () => {
       days_until_due: 30,
       metadata: { customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' },
     });
-    const [item] = [...stripeServer.state.invoiceItems.values()];
+    const [item] = [...services.stripe.state.invoiceItems.values()];
     expect(item?.description).toBe('AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)');
   });
 
@@ -108,7 +90,7 @@ describe('delta billing through the month', () => {
     const config = billingConfig([acme]);
     const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }] });
     const [billed] = outcome.invoices;
-    const items = await scanTable(dynamo, TABLE);
+    const items = await scanTable(services.dynamo, TABLE);
     const record = items.find((item) => item.recordType === 'invoice');
     expect(record).toMatchObject({
       pk: `INVOICE#${billed?.invoiceId}`,
@@ -142,11 +124,11 @@ describe('delta billing through the month', () => {
   });
 
   it('publishes an SNS notice per invoice created', async () => {
-    const sns = new SNSClient({ endpoint: moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+    const sns = new SNSClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
     const topic = await sns.send(new CreateTopicCommand({ Name: 'billing' }));
     const config = billingConfig([acme, globex]);
     await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '10') }], publish: snsPublisher(sns, topic.TopicArn ?? '') });
-    const messages = await moto.snsMessages();
+    const messages = await services.moto.snsMessages();
     expect(messages.map((message) => message.attributes.customer).sort()).toEqual(['acme', 'globex']);
     expect(messages.every((message) => message.attributes.type === 'invoice.created')).toBe(true);
   });
@@ -158,12 +140,12 @@ describe('exactly once', () => {
 
   it('bills once when the same day runs twice', async () => {
     await bill({ config, today: '2026-11-10', spends });
-    const requestsAfterFirst = stripeServer.requests.total;
+    const requestsAfterFirst = services.stripe.requests.total;
     const second = await bill({ config, today: '2026-11-10', spends });
     expect(invoices()).toHaveLength(1);
     expect(second.invoices).toHaveLength(0);
     expect(second.plan.customers[0]?.note).toContain('already billed today');
-    expect(stripeServer.requests.total).toBe(requestsAfterFirst);
+    expect(services.stripe.requests.total).toBe(requestsAfterFirst);
   });
 
   it('creates one invoice when two runs bill at the same time', async () => {
@@ -174,48 +156,48 @@ describe('exactly once', () => {
   });
 
   it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice', async () => {
-    const ledger = dynamoLedger(dynamo, TABLE);
+    const ledger = dynamoLedger(services.dynamo, TABLE);
     const crashing: LedgerPort = { ...ledger, complete: async () => Promise.reject(new Error('runner lost')) };
     const crashed = await bill({ config, today: '2026-11-10', spends, ledger: crashing });
     expect(crashed.failures).toHaveLength(1);
     expect(invoicesOf(acme.stripeCustomerId)).toHaveLength(1);
 
     // A day later Stripe has forgotten the idempotency keys: the ledger and the invoice's metadata are what count.
-    stripeServer.forgetIdempotencyKeys();
+    services.stripe.forgetIdempotencyKeys();
     const resumed = await bill({ config, today: '2026-11-11', spends });
     expect(invoicesOf(acme.stripeCustomerId)).toHaveLength(1);
     expect(resumed.invoices).toMatchObject([{ resumed: true, amountMinor: 9800 }]);
-    expect(stripeServer.requests.count('GET /v1/invoices/search')).toBe(1);
-    const ledgerItems = (await scanTable(dynamo, TABLE)).filter((item) => item.recordType === 'ledger');
+    expect(services.stripe.requests.count('GET /v1/invoices/search')).toBe(1);
+    const ledgerItems = (await scanTable(services.dynamo, TABLE)).filter((item) => item.recordType === 'ledger');
     expect(ledgerItems.map((item) => item.status)).toEqual(['completed']);
   });
 
   it('resumes a draft left by a crash before its item was added', async () => {
-    stripeServer.inject({ kind: 500, route: 'POST /v1/invoiceitems', count: 6 });
+    services.stripe.inject({ kind: 500, route: 'POST /v1/invoiceitems', count: 6 });
     const crashed = await bill({ config, today: '2026-11-10', spends });
     expect(crashed.failures[0]?.message).toContain('Stripe did not answer to add the item');
     expect(invoices()[0]?.status).toBe('draft');
 
-    stripeServer.forgetIdempotencyKeys();
+    services.stripe.forgetIdempotencyKeys();
     const resumed = await bill({ config, today: '2026-11-10', spends });
     expect(resumed.invoices).toHaveLength(1);
     expect(invoices()).toHaveLength(1);
     expect(invoices()[0]).toMatchObject({ status: 'open', amount_due: 9800, sent: true });
-    expect(stripeServer.state.invoiceItems.size).toBe(1);
+    expect(services.stripe.state.invoiceItems.size).toBe(1);
   });
 
   it('retries a Stripe 500, a 429 and a dropped connection with the same idempotency key', async () => {
     const retries: number[] = [];
-    stripeServer.inject({ kind: 500, route: 'POST /v1/invoices' });
-    stripeServer.inject({ kind: 429, route: 'POST /v1/invoiceitems' });
-    stripeServer.inject({ kind: 'drop', route: 'POST /v1/invoices/:id/finalize', afterProcessing: true });
-    const stripe = stripeBilling(stripeServer.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait, onRetry: (_error, attempt) => retries.push(attempt) });
+    services.stripe.inject({ kind: 500, route: 'POST /v1/invoices' });
+    services.stripe.inject({ kind: 429, route: 'POST /v1/invoiceitems' });
+    services.stripe.inject({ kind: 'drop', route: 'POST /v1/invoices/:id/finalize', afterProcessing: true });
+    const stripe = stripeBilling(services.stripe.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait, onRetry: (_error, attempt) => retries.push(attempt) });
     const outcome = await bill({ config, today: '2026-11-10', spends, stripe });
     expect(outcome.failures).toEqual([]);
     expect(invoices()).toHaveLength(1);
     expect(invoices()[0]).toMatchObject({ status: 'open', sent: true, amount_due: 9800 });
     expect(retries.length).toBeGreaterThanOrEqual(2);
-    const finalizes = stripeServer.requests.entries.filter((entry) => entry.route === 'POST /v1/invoices/:id/finalize');
+    const finalizes = services.stripe.requests.entries.filter((entry) => entry.route === 'POST /v1/invoices/:id/finalize');
     expect(finalizes.some((entry) => entry.replayed)).toBe(true);
     expect(new Set(finalizes.map((entry) => entry.idempotencyKey)).size).toBe(1);
   });
@@ -247,19 +229,19 @@ describe('true-up after the period closes', () => {
     expect(trueUp.credits).toMatchObject([{ amountMinor: 3190, currency: 'usd' }]);
     expect(invoices()).toHaveLength(1);
     expect(itemAmounts(acme.stripeCustomerId).every((amount) => Number(amount) > 0)).toBe(true);
-    expect(stripeServer.state.customers.get(acme.stripeCustomerId)?.balance).toBe(-3190);
+    expect(services.stripe.state.customers.get(acme.stripeCustomerId)?.balance).toBe(-3190);
     const rerun = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: [{ id: 'acme', daily: [...days(29, '9'), '0'] }] });
     expect(rerun.credits).toHaveLength(0);
-    expect(stripeServer.state.balanceTransactions.size).toBe(1);
+    expect(services.stripe.state.balanceTransactions.size).toBe(1);
   });
 });
 
 describe('meter mode', () => {
   const config = billingConfig([initech]);
-  const meterValues = () => [...stripeServer.state.meterEvents.values()].map((event) => [event.identifier, (event.payload as Record<string, string>).value]);
+  const meterValues = () => [...services.stripe.state.meterEvents.values()].map((event) => [event.identifier, (event.payload as Record<string, string>).value]);
 
   it('reports each day\'s overage increase once, with an identifier per customer, period and day', async () => {
-    stripeServer.setNow(new Date('2026-11-06T07:00:00Z'));
+    services.stripe.setNow(new Date('2026-11-06T07:00:00Z'));
     // initech: allowance 20, markup 5 %: 10.00 a day is 10.50 with markup; the allowance is used up on day 2.
     const first = await bill({ config, today: '2026-11-05', spends: [{ id: 'initech', daily: days(4, '10') }] });
     expect(first.meterEvents).toBe(3);
@@ -272,7 +254,7 @@ describe('meter mode', () => {
 
     const rerun = await bill({ config, today: '2026-11-05', spends: [{ id: 'initech', daily: days(4, '10') }] });
     expect(rerun.meterEvents).toBe(0);
-    expect(stripeServer.requests.count('POST /v1/billing/meter_events')).toBe(3);
+    expect(services.stripe.requests.count('POST /v1/billing/meter_events')).toBe(3);
 
     const nextDay = await bill({ config, today: '2026-11-06', spends: [{ id: 'initech', daily: days(5, '10') }] });
     expect(nextDay.meterEvents).toBe(1);
@@ -280,14 +262,14 @@ describe('meter mode', () => {
   });
 
   it('sends a resumed meter event again with the same identifier, so Stripe counts it once', async () => {
-    stripeServer.setNow(new Date('2026-11-06T07:00:00Z'));
-    const ledger = dynamoLedger(dynamo, TABLE);
+    services.stripe.setNow(new Date('2026-11-06T07:00:00Z'));
+    const ledger = dynamoLedger(services.dynamo, TABLE);
     const crashing: LedgerPort = { ...ledger, complete: async () => Promise.reject(new Error('runner lost')) };
     await bill({ config, today: '2026-11-03', spends: [{ id: 'initech', daily: days(2, '10') }], ledger: crashing });
-    stripeServer.forgetIdempotencyKeys();
+    services.stripe.forgetIdempotencyKeys();
     const resumed = await bill({ config, today: '2026-11-03', spends: [{ id: 'initech', daily: days(2, '10') }] });
     expect(resumed.meterEvents).toBe(1);
-    expect(stripeServer.requests.count('POST /v1/billing/meter_events')).toBe(2);
+    expect(services.stripe.requests.count('POST /v1/billing/meter_events')).toBe(2);
     expect(meterValues()).toEqual([['initech:2026-11:meter-2026-11-02', '100']]);
   });
 });
@@ -297,8 +279,8 @@ describe('dry run and failures', () => {
     const config = billingConfig([acme, globex]);
     const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '1') }], dryRun: true });
     expect(outcome.plan.customers.map((plan) => [plan.customerId, plan.amountNowMinor])).toEqual([['acme', 9800], ['globex', 0]]);
-    expect(stripeServer.requests.total).toBe(0);
-    expect(await scanTable(dynamo, TABLE)).toEqual([]);
+    expect(services.stripe.requests.total).toBe(0);
+    expect(await scanTable(services.dynamo, TABLE)).toEqual([]);
   });
 
   it('bills the other customers when one fails permanently, and leaves no pending entry for it', async () => {
@@ -310,7 +292,7 @@ describe('dry run and failures', () => {
     expect(outcome.failures[0]).toMatchObject({ customerId: 'ghost' });
     expect(outcome.failures[0]?.message).toContain("No such customer: 'cus_doesnotexist'");
     expect(outcome.failures[0]?.message).toContain('stripeCustomerId');
-    const ledgerItems = (await scanTable(dynamo, TABLE)).filter((item) => item.recordType === 'ledger');
+    const ledgerItems = (await scanTable(services.dynamo, TABLE)).filter((item) => item.recordType === 'ledger');
     expect(ledgerItems.map((item) => item.customerId)).toEqual(['acme']);
   });
 

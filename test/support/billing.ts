@@ -6,7 +6,9 @@ import type { CostSnapshot, CustomerCosts } from '../../src/costs/types.js';
 import { fromUnits, parseAmount, sum } from '../../src/money.js';
 import { parsePeriod } from '../../src/period.js';
 import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
-import { TEST_CREDENTIALS, TEST_REGION } from './moto.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from './moto.js';
+import { startStripeServer, type StripeTestServer } from './stripeServer.js';
 
 /** Test fixtures for billing: the billing table, configs and CostSnapshot objects as the cost check produces them. */
 
@@ -89,3 +91,31 @@ export function costSnapshot(config: BillingConfig, periodId: string, today: str
 
 /** `count` days of `amount` each. */
 export const days = (count: number, amount: string): string[] => Array.from({ length: count }, () => amount);
+
+export interface BillingServices {
+  readonly moto: Moto;
+  readonly stripe: StripeTestServer;
+  readonly dynamo: DynamoDBDocumentClient;
+}
+
+/**
+ * moto and the local Stripe server, started once per test file; before each test both are reset, the billing table
+ * is created again and the given Stripe customers exist.
+ */
+export function useBillingServices(table: string, stripeCustomerIds: readonly string[]): BillingServices {
+  const services = {} as { moto: Moto; stripe: StripeTestServer; dynamo: DynamoDBDocumentClient };
+  beforeAll(async () => {
+    [services.moto, services.stripe] = await Promise.all([startMoto(), startStripeServer()]);
+    services.dynamo = documentClient(services.moto.endpoint);
+  });
+  afterAll(async () => {
+    await Promise.all([services.moto?.stop(), services.stripe?.close()]);
+  });
+  beforeEach(async () => {
+    await services.moto.reset();
+    services.stripe.reset();
+    await createBillingTable(services.dynamo, table);
+    for (const id of stripeCustomerIds) services.stripe.addCustomer(id);
+  });
+  return services;
+}
