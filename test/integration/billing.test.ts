@@ -155,6 +155,18 @@ describe('exactly once', () => {
     expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
   });
 
+  it('creates one invoice and no error when two runs with different cost reports bill at the same time', async () => {
+    // Same entry, other amount: without the ledger's conditional write the second run would reuse the idempotency
+    // key with other parameters and fail; with it, the second run sees the entry held and steps aside.
+    const outcomes = await Promise.all([
+      bill({ config, today: '2026-11-10', spends }),
+      bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '21') }] }),
+    ]);
+    expect(invoices()).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
+    expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toEqual(['acme/2026-11/overage-2026-11-10']);
+  });
+
   it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     const crashing: LedgerPort = { ...ledger, complete: async () => Promise.reject(new Error('runner lost')) };
