@@ -128,7 +128,9 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: read
     return { actions: [], note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run` };
   }
   const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
-  return { actions: [plannedAction(customer, entry)], note: `overage above the allowance, less ${formatMinor(alreadyBilledMinor(entries), customer.currency)} already billed` };
+  const billed = alreadyBilledMinor(entries);
+  const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
+  return { actions: [plannedAction(customer, entry)], note };
 }
 
 function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
@@ -171,7 +173,7 @@ function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageB
     actions.push(plannedAction(customer, newEntry(customer, request, entryId, 'meter', increase, `AWS usage above the allowance on ${date}`)));
   });
   const note = actions.length > 0
-    ? `${actions.length} day(s) of overage increase reported as meter events`
+    ? 'each day\'s increase of the overage as a meter event'
     : basis.overage === 0 ? 'within the allowance' : 'every day with an increase is already reported';
   return { actions, note };
 }

@@ -45,7 +45,13 @@ function planRow(customer: CustomerPlan): string {
   const costCells = basis
     ? [money(basis.cost), `${basis.markupPercent} %`, money(basis.costWithMarkup), money(basis.allowance), money(basis.overage)]
     : ['–', '–', '–', '–', '–'];
-  const actions = [...customer.resume.map((action) => `resume ${describeAction(action)}`), ...customer.actions.map(describeAction)];
+  const meter = customer.actions.filter((action) => action.kind === 'meter');
+  const meterTotal = meter.reduce((total, action) => total + action.entry.amountMinor, 0);
+  const actions = [
+    ...customer.resume.map((action) => `resume ${describeAction(action)}`),
+    ...customer.actions.filter((action) => action.kind !== 'meter').map(describeAction),
+    ...(meter.length > 0 ? [`meter ${formatMinor(meterTotal, customer.currency)} over ${meter.length} day(s)`] : []),
+  ];
   const planText = [...actions, customer.note].join('; ');
   return `| ${cell(customer.name)} | ${costCells.join(' | ')} | ${formatMinor(customer.alreadyBilledMinor, customer.currency)} | ${formatMinor(customer.amountNowMinor, customer.currency)} | ${cell(planText)} |`;
 }
