@@ -86,7 +86,7 @@ export function planCustomer(
     alreadyBilledMinor: alreadyBilledMinor(entries),
     resume,
   };
-  const resumedMinor = pending.filter((entry) => entry.kind !== 'fixed').reduce((total, entry) => total + entry.amountMinor, 0);
+  const resumedMinor = pending.reduce((total, entry) => total + entry.amountMinor, 0);
 
   if (request.mode === 'fixed-amount') {
     const fixed = fixedChargeEntry(customer, entries, request);
@@ -95,7 +95,7 @@ export function planCustomer(
     const note = taken
       ? `this charge (same amount and description) is already in the ledger as ${fixed.entryId}`
       : `fixed charge of ${formatMinor(fixed.amountMinor, customer.currency)}`;
-    return { ...base, basis: undefined, amountNowMinor: fixed.amountMinor * actions.length, actions, note };
+    return { ...base, basis: undefined, amountNowMinor: resumedMinor + fixed.amountMinor * actions.length, actions, note };
   }
 
   if (!costs) {

@@ -51,6 +51,21 @@ describe('planCustomer', () => {
     expect(plan.amountNowMinor).toBe(12000);
   });
 
+  it('names a fixed charge after its period, amount and description, so the same dispatch is the same entry', () => {
+    const fixedCharge = { amount: fromUnits(250), description: 'Migration support' };
+    const first = planCustomer(customer(), undefined, [], request(10, { mode: 'fixed-amount', fixedCharge }));
+    const pending = first.actions[0]!.entry;
+    expect(pending).toMatchObject({ kind: 'fixed', amountMinor: 25000 });
+    expect(pending.entryId).toMatch(/^fixed-[0-9a-f]{16}$/);
+    const again = planCustomer(customer(), undefined, [pending], request(12, { mode: 'fixed-amount', fixedCharge }));
+    expect(again.actions).toEqual([]);
+    expect(again.resume.map((action) => action.entry.entryId)).toEqual([pending.entryId]);
+    expect(again.amountNowMinor).toBe(25000);
+    expect(again.alreadyBilledMinor).toBe(0);
+    const other = planCustomer(customer(), undefined, [pending], request(12, { mode: 'fixed-amount', fixedCharge: { ...fixedCharge, description: 'Training' } }));
+    expect(other.actions[0]?.entry.entryId).not.toBe(pending.entryId);
+  });
+
   it('does not credit a decrease during the month: that waits for the true-up', () => {
     const billed: LedgerEntry = { ...planCustomer(customer(), costs([fromUnits(200)]), [], request(10)).actions[0]!.entry, status: 'completed' };
     const plan = planCustomer(customer(), costs([fromUnits(150)]), [billed], request(11));
