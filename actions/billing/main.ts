@@ -29,6 +29,7 @@ export async function run(): Promise<void> {
       config,
       inputs.request,
     );
+    if (outcome.notice) core.notice(outcome.notice);
     await core.summary.addRaw(renderBillingSummary(outcome)).write();
     for (const [name, value] of Object.entries(billingOutputs(outcome, config.currency))) core.setOutput(name, value);
     for (const failure of outcome.failures) core.error(failure.message, { title: `Billing failed for ${failure.name} (${failure.customerId})` });

@@ -65,6 +65,8 @@ export interface BillingOutcome {
   readonly plan: BillingPlan;
   readonly dryRun: boolean;
   readonly estimated: boolean;
+  /** Why a run did nothing at all (a true-up before its day). */
+  readonly notice: string | undefined;
   readonly invoices: readonly BilledInvoice[];
   readonly credits: readonly BilledCredit[];
   readonly meterEvents: number;
@@ -76,6 +78,13 @@ export interface BillingOutcome {
 /** Plan, then act: the plan is computed from costs and the ledger; a real run then settles it customer by customer. */
 export async function runBilling(deps: BillingDeps, config: BillingConfig, request: BillingRequest): Promise<BillingOutcome> {
   const customers = selectCustomers(config, request);
+  const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
+  if (request.mode === 'true-up' && isoDate(request.now) < opens) {
+    // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
+    const notice = `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`;
+    const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
+    return { plan, dryRun: request.dryRun, estimated: false, notice, invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] };
+  }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
   const concurrency = request.concurrency ?? 8;
   const entries = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.entries(customer.id, request.period.id));
@@ -87,7 +96,7 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     windowStart: snapshot?.window.start ?? request.period.start,
     ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
   });
-  const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false };
+  const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
   if (request.dryRun) return { ...outcome, invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] };
   const stripe = deps.stripe;
   if (!stripe) throw new Error('a billing run that is not a dry run needs the Stripe adapter');
@@ -100,12 +109,6 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
 function selectCustomers(config: BillingConfig, request: BillingRequest): readonly Customer[] {
   if (request.mode === 'fixed-amount' && (!request.customerId || !request.fixedCharge)) {
     throw new ConfigError(['mode fixed-amount needs the customer, amount and description inputs']);
-  }
-  if (request.mode === 'true-up') {
-    const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
-    if (isoDate(request.now) < opens) {
-      throw new ConfigError([`mode true-up for ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled; run it then, or use mode scheduled`]);
-    }
   }
   if (!request.customerId) return config.customers;
   const customer = config.customers.find((candidate) => candidate.id === request.customerId);

@@ -10,6 +10,7 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
   const { plan } = outcome;
   const lines = [`## Billing ${plan.period} (${plan.mode})`, ''];
   if (outcome.dryRun) lines.push('> [!NOTE]', '> Dry run: this is the plan. Nothing was sent to Stripe and nothing was written to the billing table.', '');
+  if (outcome.notice) lines.push(`> ${outcome.notice}`, '');
   if (outcome.estimated) lines.push('> Costs of the current month are Cost Explorer estimates; the true-up bills or credits the settled difference.', '');
 
   lines.push('| Customer | Cost to date | Markup | With markup | Allowance | Overage | Already billed | Now | Plan |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');

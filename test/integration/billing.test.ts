@@ -219,8 +219,12 @@ describe('true-up after the period closes', () => {
   const config = billingConfig([acme]);
   const monthOf = (amount: string) => [{ id: 'acme', daily: days(30, amount) }];
 
-  it('refuses to true up before billing.trueUpDay of the next month', async () => {
-    await expect(bill({ config, today: '2026-12-02', period: '2026-11', mode: 'true-up', spends: monthOf('10') })).rejects.toThrow(/opens on 2026-12-03/);
+  it('does nothing before billing.trueUpDay of the next month and says when the true-up opens', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const early = await bill({ config, today: '2026-12-02', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
+    expect(early.notice).toBe('The true-up of 2026-11 opens on 2026-12-03 (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.');
+    expect(early.plan.customers).toEqual([]);
+    expect(invoices()).toHaveLength(1);
   });
 
   it('bills the final difference when the settled cost is higher', async () => {

@@ -19,6 +19,7 @@ const outcome: BillingOutcome = {
   plan,
   dryRun: false,
   estimated: true,
+  notice: undefined,
   invoices: [{
     customerId: 'acme', name: 'Acme Corp', entryId: 'overage-2026-11-10', invoiceId: 'in_T00000001', amountMinor: 9800, currency: 'usd', status: 'open',
     hostedInvoiceUrl: 'https://invoice.stripe.com/i/acct_local/test_in_T00000001', dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001', resumed: false,
