@@ -252,6 +252,22 @@ describe('true-up after the period closes', () => {
   });
 });
 
+describe('true-up credit after a crash', () => {
+  it('finds the credit an interrupted run made instead of crediting twice', async () => {
+    const config = billingConfig([acme]);
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const crashing: LedgerPort = { ...dynamoLedger(services.dynamo, TABLE), complete: async () => Promise.reject(new Error('runner lost')) };
+    const lower = [{ id: 'acme', daily: [...days(29, '9'), '0'] }];
+    const crashed = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: lower, ledger: crashing });
+    expect(crashed.failures).toHaveLength(1);
+    services.stripe.forgetIdempotencyKeys();
+    const resumed = await bill({ config, today: '2026-12-04', period: '2026-11', mode: 'true-up', spends: lower });
+    expect(resumed.credits).toMatchObject([{ amountMinor: 3190 }]);
+    expect(services.stripe.state.balanceTransactions.size).toBe(1);
+    expect(services.stripe.state.customers.get(acme.stripeCustomerId)?.balance).toBe(-3190);
+  });
+});
+
 describe('meter mode', () => {
   const config = billingConfig([initech]);
   const meterValues = () => [...services.stripe.state.meterEvents.values()].map((event) => [event.identifier, (event.payload as Record<string, string>).value]);
@@ -275,6 +291,27 @@ describe('meter mode', () => {
     const nextDay = await bill({ config, today: '2026-11-06', spends: [{ id: 'initech', daily: days(5, '10') }] });
     expect(nextDay.meterEvents).toBe(1);
     expect(meterValues().at(-1)).toEqual(['initech:2026-11:meter-2026-11-05', '1050']);
+  });
+
+  it('reports a higher final overage as one true-up event at the end of the period, a lower one as a credit', async () => {
+    services.stripe.setNow(new Date('2026-12-03T07:00:00Z'));
+    await bill({ config, today: '2026-11-05', spends: [{ id: 'initech', daily: days(4, '10') }] });
+    const up = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: [{ id: 'initech', daily: days(5, '10') }] });
+    expect(up.meterEvents).toBe(1);
+    const trueUp = services.stripe.state.meterEvents.get('initech:2026-11:true-up');
+    expect(trueUp).toMatchObject({ payload: { value: '1050' }, timestamp: Date.parse('2026-12-01T00:00:00Z') / 1000 - 1 });
+    expect(invoices()).toHaveLength(0);
+
+  });
+
+  it('credits the customer balance when the final overage is below what the meter events reported', async () => {
+    services.stripe.setNow(new Date('2026-12-03T07:00:00Z'));
+    await bill({ config, today: '2026-11-05', spends: [{ id: 'initech', daily: days(4, '10') }] });
+    // Reported 22.00 for days 2-4; settled data says 3 days of 10: 31.50 - 20 = 11.50, so 10.50 comes back.
+    const down = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: [{ id: 'initech', daily: days(3, '10') }] });
+    expect(down.credits).toMatchObject([{ customerId: 'initech', amountMinor: 1050 }]);
+    expect(down.meterEvents).toBe(0);
+    expect(services.stripe.state.customers.get(initech.stripeCustomerId)?.balance).toBe(-1050);
   });
 
   it('sends a resumed meter event again with the same identifier, so Stripe counts it once', async () => {
