@@ -75,6 +75,8 @@ export interface BillingOutcome {
   readonly failures: readonly CustomerFailure[];
 }
 
+const NOTHING_SETTLED = { invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] } as const;
+
 /** Plan, then act: the plan is computed from costs and the ledger; a real run then settles it customer by customer. */
 export async function runBilling(deps: BillingDeps, config: BillingConfig, request: BillingRequest): Promise<BillingOutcome> {
   const customers = selectCustomers(config, request);
@@ -83,7 +85,7 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
     const notice = `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`;
     const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
-    return { plan, dryRun: request.dryRun, estimated: false, notice, invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] };
+    return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
   }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
   const concurrency = request.concurrency ?? 8;
@@ -97,7 +99,7 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
   });
   const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
-  if (request.dryRun) return { ...outcome, invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] };
+  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED };
   const stripe = deps.stripe;
   if (!stripe) throw new Error('a billing run that is not a dry run needs the Stripe adapter');
 
