@@ -17,7 +17,7 @@ for (const name of actions) {
 }
 
 if (!only || only === 'lambda') {
-  for (const name of readdirSync('lambda')) {
+  for (const name of existsSync('lambda') ? readdirSync('lambda') : []) {
     const entry = join('lambda', name, 'handler.ts');
     if (!existsSync(entry)) continue;
     const outfile = join('lambda', name, 'dist', 'handler.cjs');

@@ -55,3 +55,33 @@ export interface AlertMarker {
   readonly messageId?: string;
   readonly expiresAt: number;
 }
+
+/**
+ * One step of billing a customer in a period, stored under `ledgerEntryKey` without TTL: the ledger is the record
+ * of what was billed. `overage`, `true-up` and `meter` entries add to what the customer was billed for the
+ * period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
+ */
+export interface LedgerEntryRecord {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordType: 'ledger';
+  readonly customerId: string;
+  readonly period: string;
+  /** Unique within the customer's period: "overage-2026-11-15", "true-up", "meter-2026-11-14", "fixed-3f9a...". */
+  readonly entryId: string;
+  readonly kind: 'overage' | 'true-up' | 'credit' | 'meter' | 'fixed';
+  /** Integer minor units of `currency`; negative for a credit. */
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly stripeCustomerId: string;
+  readonly description: string;
+  readonly status: 'pending' | 'completed';
+  readonly reservedAt: string;
+  readonly completedAt?: string;
+  readonly invoiceId?: string;
+  readonly hostedInvoiceUrl?: string;
+  readonly creditId?: string;
+  /** Meter entries: the Stripe meter event identifier and the event's time (epoch seconds). */
+  readonly meterIdentifier?: string;
+  readonly meterTimestamp?: number;
+}

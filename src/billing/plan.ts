@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import type { Customer, BillingConfig } from '../config/load.js';
+import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
+import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
+import { isoDate, type BillingPeriod } from '../period.js';
+import type {
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, OverageBasis, PlannedAction,
+} from './types.js';
+
+/**
+ * The rounding rule, in one place: cost to date (exact micros) -> markup, rounded half away from zero to the micro
+ * -> overage = max(0, cost with markup - allowance) -> rounded ONCE to the currency's minor unit, half away from
+ * zero. Each run bills that rounded cumulative overage minus what the ledger says was billed, so the invoices of a
+ * period always add up to the rounded final overage: no cent drifts however many runs there are.
+ */
+export function overageBasis(customer: Customer, costs: CustomerCosts): OverageBasis {
+  const costWithMarkup = applyMarkup(costs.cost, customer.markupPercent);
+  const overage = Math.max(0, costWithMarkup - customer.allowance);
+  return {
+    cost: costs.cost,
+    markupPercent: customer.markupPercent,
+    costWithMarkup,
+    allowance: customer.allowance,
+    overage,
+    overageMinor: toMinorUnits(overage, customer.currency),
+    topServices: costs.services.slice(0, 3).map((line) => line.service),
+  };
+}
+
+/** Kinds whose amounts make up what a customer was billed for the period's overage. */
+const OVERAGE_KINDS: ReadonlySet<LedgerEntryKind> = new Set(['overage', 'true-up', 'credit', 'meter']);
+
+export function alreadyBilledMinor(entries: readonly LedgerEntry[]): number {
+  return entries.filter((entry) => OVERAGE_KINDS.has(entry.kind)).reduce((total, entry) => total + entry.amountMinor, 0);
+}
+
+/** The day a period's true-up may run: `trueUpDay` of the next month, when Cost Explorer data has settled. */
+export function trueUpOpensOn(period: BillingPeriod, trueUpDay: number): string {
+  return `${period.endExclusive.slice(0, 8)}${String(trueUpDay).padStart(2, '0')}`;
+}
+
+/** "acme/2026-11/overage-2026-11-15": the ledger entry's name in Stripe metadata and idempotency keys. */
+export function ledgerEntryRef(entry: Pick<LedgerEntry, 'customerId' | 'period' | 'entryId'>): string {
+  return `${entry.customerId}/${entry.period}/${entry.entryId}`;
+}
+
+export interface PlanRequest {
+  readonly mode: BillingMode;
+  readonly period: BillingPeriod;
+  readonly now: Date;
+  readonly billing: BillingConfig['billing'];
+  /** The cost check's window start; day i of `daily` is this date plus i days. */
+  readonly windowStart: string;
+  readonly fixedCharge?: { readonly amount: Micros; readonly description: string };
+}
+
+export function planBilling(
+  customers: readonly Customer[],
+  snapshot: CostSnapshot | undefined,
+  ledger: ReadonlyMap<string, readonly LedgerEntry[]>,
+  request: PlanRequest,
+): BillingPlan {
+  const costsById = new Map(snapshot?.customers.map((costs) => [costs.customerId, costs]));
+  return {
+    mode: request.mode,
+    period: request.period.id,
+    generatedAt: request.now.toISOString(),
+    customers: customers.map((customer) => planCustomer(customer, costsById.get(customer.id), ledger.get(customer.id) ?? [], request)),
+  };
+}
+
+export function planCustomer(
+  customer: Customer,
+  costs: CustomerCosts | undefined,
+  entries: readonly LedgerEntry[],
+  request: PlanRequest,
+): CustomerPlan {
+  const pending = entries.filter((entry) => entry.status === 'pending');
+  const resume = pending.map((entry) => plannedAction(customer, entry));
+  const base = {
+    customerId: customer.id,
+    name: customer.name,
+    stripeCustomerId: customer.stripeCustomerId,
+    currency: customer.currency,
+    billingMode: customer.mode,
+    alreadyBilledMinor: alreadyBilledMinor(entries),
+    resume,
+  };
+  const resumedMinor = pending.reduce((total, entry) => total + entry.amountMinor, 0);
+
+  if (request.mode === 'fixed-amount') {
+    const fixed = fixedChargeEntry(customer, entries, request);
+    const taken = entries.find((entry) => entry.entryId === fixed.entryId);
+    const actions = taken ? [] : [plannedAction(customer, fixed)];
+    const note = taken
+      ? `this charge (same amount and description) is already in the ledger as ${fixed.entryId}`
+      : `fixed charge of ${formatMinor(fixed.amountMinor, customer.currency)}`;
+    return { ...base, basis: undefined, amountNowMinor: resumedMinor + fixed.amountMinor * actions.length, actions, note };
+  }
+
+  if (!costs) {
+    return { ...base, basis: undefined, amountNowMinor: resumedMinor, actions: [], note: 'no costs for this customer in the cost report: nothing billed' };
+  }
+  const basis = overageBasis(customer, costs);
+  const decision = request.mode === 'true-up'
+    ? planTrueUp(customer, basis, entries, request)
+    : customer.mode === 'meter'
+      ? planMeterDays(customer, costs, basis, entries, request)
+      : planDailyInvoice(customer, basis, entries, request);
+  const newMinor = decision.actions.reduce((total, action) => total + action.entry.amountMinor, 0);
+  return { ...base, basis, amountNowMinor: resumedMinor + newMinor, actions: decision.actions, note: decision.note };
+}
+
+interface Decision {
+  readonly actions: PlannedAction[];
+  readonly note: string;
+}
+
+function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+  if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
+  const difference = basis.overageMinor - alreadyBilledMinor(entries);
+  const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
+  const entryId = `overage-${isoDate(request.now)}`;
+  if (entries.some((entry) => entry.entryId === entryId)) return { actions: [], note: `already billed today (${entryId}); the next run bills any change` };
+  if (basis.overage === 0) return { actions: [], note: 'within the allowance' };
+  if (difference <= 0) return { actions: [], note: 'overage already billed in full; any decrease is credited at the true-up' };
+  if (difference < minimum) {
+    return { actions: [], note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run` };
+  }
+  const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
+  const billed = alreadyBilledMinor(entries);
+  const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
+  return { actions: [plannedAction(customer, entry)], note };
+}
+
+function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+  if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'true-up already done for this period' };
+  const difference = basis.overageMinor - alreadyBilledMinor(entries);
+  if (difference === 0) return { actions: [], note: 'final overage equals what was billed: nothing to true up' };
+  if (difference < 0) {
+    const credit = -difference;
+    const description = `Credit: final AWS usage for ${periodLabel(request.period)} was ${formatMinor(credit, customer.currency)} below what was billed`;
+    const entry = newEntry(customer, request, 'true-up', 'credit', difference, description);
+    return { actions: [plannedAction(customer, entry)], note: `final overage is below what was billed: ${formatMinor(credit, customer.currency)} credited to the customer's balance` };
+  }
+  const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
+  if (customer.mode === 'invoice' && difference < minimum) {
+    return { actions: [], note: `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived` };
+  }
+  const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, 'final true-up'));
+  return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
+}
+
+/**
+ * Meter mode reports each complete day's increase of the rounded cumulative overage, so the events of a period add
+ * up to the same amount an invoice would have had. A day already in the ledger is never reported again.
+ */
+function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+  if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
+  const reportedDays = new Set(entries.filter((entry) => entry.kind === 'meter').map((entry) => entry.entryId));
+  let reported = alreadyBilledMinor(entries);
+  let cumulative: Micros = 0;
+  const actions: PlannedAction[] = [];
+  costs.daily.forEach((amount, index) => {
+    cumulative += amount;
+    const date = addDays(request.windowStart, index);
+    const entryId = `meter-${date}`;
+    if (reportedDays.has(entryId)) return;
+    const dayBasis = overageBasis(customer, { ...costs, cost: cumulative });
+    const increase = dayBasis.overageMinor - reported;
+    if (increase <= 0) return;
+    reported += increase;
+    actions.push(plannedAction(customer, newEntry(customer, request, entryId, 'meter', increase, `AWS usage above the allowance on ${date}`)));
+  });
+  const note = actions.length > 0
+    ? 'each day\'s increase of the overage as a meter event'
+    : basis.overage === 0 ? 'within the allowance' : 'every day with an increase is already reported';
+  return { actions, note };
+}
+
+function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], request: PlanRequest): LedgerEntry {
+  const charge = request.fixedCharge;
+  if (!charge) throw new Error('fixed-amount billing needs an amount and a description');
+  const amountMinor = toMinorUnits(charge.amount, customer.currency);
+  // The same amount and description in the same period is the same charge: re-running a manual dispatch bills once.
+  const digest = createHash('sha256').update(`${request.period.id}\n${amountMinor}\n${charge.description}`).digest('hex').slice(0, 16);
+  const entryId = `fixed-${digest}`;
+  return entries.find((entry) => entry.entryId === entryId) ?? newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description);
+}
+
+function newEntry(customer: Customer, request: PlanRequest, entryId: string, kind: LedgerEntryKind, amountMinor: number, description: string): LedgerEntry {
+  const base: LedgerEntry = {
+    customerId: customer.id,
+    period: request.period.id,
+    entryId,
+    kind,
+    amountMinor,
+    currency: customer.currency,
+    stripeCustomerId: customer.stripeCustomerId,
+    description,
+    status: 'pending',
+    reservedAt: request.now.toISOString(),
+  };
+  if (kind !== 'meter' && !(kind === 'true-up' && customer.mode === 'meter')) return base;
+  return { ...base, meterIdentifier: `${customer.id}:${request.period.id}:${entryId}`, meterTimestamp: meterTimestamp(entryId, request) };
+}
+
+/** Noon of the reported day, or for a true-up the last second of the period (Stripe accepts the last 35 days). */
+function meterTimestamp(entryId: string, request: PlanRequest): number {
+  const nowSeconds = Math.floor(request.now.getTime() / 1000);
+  const at = entryId.startsWith('meter-') ? Date.parse(`${entryId.slice('meter-'.length)}T12:00:00Z`) / 1000 : Date.parse(request.period.endExclusive) / 1000 - 1;
+  return Math.min(at, nowSeconds);
+}
+
+function plannedAction(customer: Customer, entry: LedgerEntry): PlannedAction {
+  if (entry.kind === 'credit') return { kind: 'credit', entry };
+  if (entry.meterIdentifier !== undefined) return { kind: 'meter', entry, eventName: customer.meterEventName ?? '' };
+  return { kind: 'invoice', entry };
+}
+
+function overageLine(basis: OverageBasis, request: PlanRequest, scope: string): string {
+  const services = basis.topServices.length > 0 ? ` (largest: ${basis.topServices.join(', ')})` : '';
+  return `AWS usage above the allowance, ${periodLabel(request.period)}, ${scope}${services}`;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+export function periodLabel(period: BillingPeriod): string {
+  const [year, month] = period.id.split('-');
+  return `${MONTHS[Number(month) - 1]} ${year}`;
+}
+
+export function formatMinor(amountMinor: number, currency: string): string {
+  return formatMoney(fromMinorUnits(amountMinor, currency), currency);
+}
+
+function addDays(date: string, days: number): string {
+  return isoDate(new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000));
+}

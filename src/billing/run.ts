@@ -1,0 +1,271 @@
+import type { BillingConfig, Customer } from '../config/load.js';
+import { mapWithConcurrency } from '../concurrency.js';
+import type { CostSnapshot } from '../costs/types.js';
+import { ConfigError, describeError } from '../errors.js';
+import type { Micros } from '../money.js';
+import type { Publisher } from '../notify/sns.js';
+import { isoDate, type BillingPeriod } from '../period.js';
+import { BillingCallError } from './errors.js';
+import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';
+import { invoiceRecord } from './records.js';
+import type {
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LoadCosts, PlannedAction, StripeBillingPort,
+} from './types.js';
+
+export interface BillingDeps {
+  readonly loadCosts: LoadCosts;
+  readonly ledger: LedgerPort;
+  /** Absent in a dry run, which never talks to Stripe. */
+  readonly stripe: StripeBillingPort | undefined;
+  readonly publish?: Publisher;
+  readonly warn?: (message: string) => void;
+}
+
+export interface BillingRequest {
+  readonly mode: BillingMode;
+  readonly period: BillingPeriod;
+  readonly now: Date;
+  /** Bill only this customer (required for fixed-amount). */
+  readonly customerId?: string;
+  readonly fixedCharge?: { readonly amount: Micros; readonly description: string };
+  readonly dryRun: boolean;
+  /** Customers billed at the same time; Stripe's rate limit is enforced by the Stripe adapter. */
+  readonly concurrency?: number;
+}
+
+export interface BilledInvoice {
+  readonly customerId: string;
+  readonly name: string;
+  readonly entryId: string;
+  readonly invoiceId: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly status: string;
+  readonly hostedInvoiceUrl: string | undefined;
+  readonly dashboardUrl: string;
+  readonly resumed: boolean;
+}
+
+export interface BilledCredit {
+  readonly customerId: string;
+  readonly entryId: string;
+  readonly creditId: string;
+  /** Positive: the amount credited. */
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export interface CustomerFailure {
+  readonly customerId: string;
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface BillingOutcome {
+  readonly plan: BillingPlan;
+  readonly dryRun: boolean;
+  readonly estimated: boolean;
+  /** Why a run did nothing at all (a true-up before its day). */
+  readonly notice: string | undefined;
+  readonly invoices: readonly BilledInvoice[];
+  readonly credits: readonly BilledCredit[];
+  readonly meterEvents: number;
+  /** Entries another run reserved while this one was planning: that run bills them. */
+  readonly heldElsewhere: readonly string[];
+  readonly failures: readonly CustomerFailure[];
+}
+
+const NOTHING_SETTLED = { invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] } as const;
+
+/** Plan, then act: the plan is computed from costs and the ledger; a real run then settles it customer by customer. */
+export async function runBilling(deps: BillingDeps, config: BillingConfig, request: BillingRequest): Promise<BillingOutcome> {
+  const customers = selectCustomers(config, request);
+  const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
+  if (request.mode === 'true-up' && isoDate(request.now) < opens) {
+    // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
+    const notice = `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`;
+    const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
+    return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
+  }
+  const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
+  const concurrency = request.concurrency ?? 8;
+  const entries = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.entries(customer.id, request.period.id));
+  const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, entries[index] ?? []])), {
+    mode: request.mode,
+    period: request.period,
+    now: request.now,
+    billing: config.billing,
+    windowStart: snapshot?.window.start ?? request.period.start,
+    ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
+  });
+  const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
+  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED };
+  const stripe = deps.stripe;
+  if (!stripe) throw new Error('a billing run that is not a dry run needs the Stripe adapter');
+
+  const settler = new Settler(deps, stripe, config, request.now);
+  await mapWithConcurrency(plan.customers, concurrency, (customerPlan) => settler.settleCustomer(customerPlan));
+  return { ...outcome, ...settler.results() };
+}
+
+function selectCustomers(config: BillingConfig, request: BillingRequest): readonly Customer[] {
+  if (request.mode === 'fixed-amount' && (!request.customerId || !request.fixedCharge)) {
+    throw new ConfigError(['mode fixed-amount needs the customer, amount and description inputs']);
+  }
+  if (!request.customerId) return config.customers;
+  const customer = config.customers.find((candidate) => candidate.id === request.customerId);
+  if (!customer) {
+    throw new ConfigError([`customer "${request.customerId}" is not in the billing config; expected one of ${config.customers.map((c) => c.id).join(', ')}`]);
+  }
+  return [customer];
+}
+
+function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSnapshot {
+  if (snapshot.period !== request.period.id) {
+    throw new ConfigError([`the cost report is for ${snapshot.period}, not for the period being billed (${request.period.id}); run the cost check for ${request.period.id} first`]);
+  }
+  if (request.mode === 'true-up' && !snapshot.window.complete) {
+    throw new ConfigError([`the cost report for ${snapshot.period} covers only up to ${snapshot.window.endExclusive}; a true-up needs the whole month`]);
+  }
+  return snapshot;
+}
+
+/** Settles planned actions: reserve (conditional write) -> Stripe (idempotent) -> invoice record -> complete. */
+class Settler {
+  private readonly invoices: BilledInvoice[] = [];
+  private readonly credits: BilledCredit[] = [];
+  private readonly failures: CustomerFailure[] = [];
+  private readonly heldElsewhere: string[] = [];
+  private meterEvents = 0;
+
+  constructor(
+    private readonly deps: BillingDeps,
+    private readonly stripe: StripeBillingPort,
+    private readonly config: BillingConfig,
+    private readonly now: Date,
+  ) {}
+
+  results() {
+    return { invoices: this.invoices, credits: this.credits, meterEvents: this.meterEvents, heldElsewhere: this.heldElsewhere, failures: this.failures };
+  }
+
+  async settleCustomer(plan: CustomerPlan): Promise<void> {
+    try {
+      for (const action of plan.resume) await this.settle(plan, action, true);
+      for (const action of plan.actions) await this.settle(plan, action, false);
+    } catch (error) {
+      // The customer's remaining actions wait for the next run; other customers go on.
+      this.failures.push({ customerId: plan.customerId, name: plan.name, message: describeError(error) });
+    }
+  }
+
+  private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<void> {
+    const { entry } = action;
+    if (!resumed) {
+      const reservation = await this.deps.ledger.reserve(entry);
+      if (!reservation.reserved) {
+        this.heldElsewhere.push(ledgerEntryRef(entry));
+        return;
+      }
+    }
+    try {
+      if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
+      else if (action.kind === 'credit') await this.credit(entry, resumed);
+      else await this.meter(entry, action.eventName);
+    } catch (error) {
+      if (!resumed && error instanceof BillingCallError && error.permanent && error.nothingCreated) {
+        await this.deps.ledger.release(entry);
+      }
+      throw error;
+    }
+  }
+
+  private async invoice(plan: CustomerPlan, entry: LedgerEntry, resumed: boolean): Promise<void> {
+    const issued = await this.stripe.issueInvoice({
+      ledgerEntry: ledgerEntryRef(entry),
+      customerId: entry.customerId,
+      period: entry.period,
+      stripeCustomerId: entry.stripeCustomerId,
+      currency: entry.currency,
+      amountMinor: entry.amountMinor,
+      lineDescription: entry.description,
+      collectionMethod: this.config.billing.collectionMethod,
+      daysUntilDue: this.config.billing.daysUntilDue,
+      resume: resumed,
+    });
+    await this.deps.ledger.recordInvoice(invoiceRecord(entry, issued, this.now));
+    const completedHere = await this.deps.ledger.complete(
+      entry,
+      { invoiceId: issued.invoiceId, ...(issued.hostedInvoiceUrl ? { hostedInvoiceUrl: issued.hostedInvoiceUrl } : {}) },
+      this.now,
+    );
+    if (!completedHere) return;
+    this.invoices.push({
+      customerId: entry.customerId,
+      name: plan.name,
+      entryId: entry.entryId,
+      invoiceId: issued.invoiceId,
+      amountMinor: issued.amountDue,
+      currency: issued.currency,
+      status: issued.status,
+      hostedInvoiceUrl: issued.hostedInvoiceUrl,
+      dashboardUrl: this.stripe.dashboardUrl(issued.invoiceId),
+      resumed,
+    });
+    await this.notify(plan, entry, issued.invoiceId, issued.hostedInvoiceUrl);
+  }
+
+  private async credit(entry: LedgerEntry, resumed: boolean): Promise<void> {
+    const { creditId } = await this.stripe.creditBalance({
+      ledgerEntry: ledgerEntryRef(entry),
+      stripeCustomerId: entry.stripeCustomerId,
+      currency: entry.currency,
+      amountMinor: -entry.amountMinor,
+      description: entry.description,
+      resume: resumed,
+    });
+    if (await this.deps.ledger.complete(entry, { creditId }, this.now)) {
+      this.credits.push({ customerId: entry.customerId, entryId: entry.entryId, creditId, amountMinor: -entry.amountMinor, currency: entry.currency });
+    }
+  }
+
+  private async meter(entry: LedgerEntry, eventName: string): Promise<void> {
+    await this.stripe.sendMeterEvent({
+      ledgerEntry: ledgerEntryRef(entry),
+      eventName,
+      stripeCustomerId: entry.stripeCustomerId,
+      value: entry.amountMinor,
+      identifier: entry.meterIdentifier ?? ledgerEntryRef(entry),
+      timestamp: entry.meterTimestamp ?? Math.floor(this.now.getTime() / 1000),
+    });
+    if (await this.deps.ledger.complete(entry, {}, this.now)) this.meterEvents += 1;
+  }
+
+  private async notify(plan: CustomerPlan, entry: LedgerEntry, invoiceId: string, hostedInvoiceUrl: string | undefined): Promise<void> {
+    if (!this.deps.publish) return;
+    const amount = formatMinor(entry.amountMinor, entry.currency);
+    try {
+      await this.deps.publish({
+        subject: `Invoice ${amount} for ${plan.name} (${entry.period})`,
+        message: [
+          `Invoice ${invoiceId} of ${amount} was created for ${plan.name} (${entry.customerId}) for ${entry.period}.`,
+          entry.description,
+          ...(hostedInvoiceUrl ? [`Invoice page: ${hostedInvoiceUrl}`] : []),
+        ].join('\n'),
+        attributes: { type: 'invoice.created', customer: entry.customerId, period: entry.period },
+      });
+    } catch (error) {
+      // The invoice exists and the ledger says so; a lost notice must not turn a billed customer into a failure.
+      this.deps.warn?.(`invoice ${invoiceId} was created but its SNS notice failed: ${describeError(error)}`);
+    }
+  }
+}
+
+/** A dry run without a billing table: nothing was billed as far as it knows, and it never writes. */
+export const emptyLedger: LedgerPort = {
+  entries: async () => [],
+  reserve: () => Promise.reject(new Error('a run without a billing table cannot reserve ledger entries')),
+  complete: () => Promise.reject(new Error('a run without a billing table cannot complete ledger entries')),
+  release: () => Promise.reject(new Error('a run without a billing table cannot release ledger entries')),
+  recordInvoice: () => Promise.reject(new Error('a run without a billing table cannot record invoices')),
+};

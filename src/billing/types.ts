@@ -1,0 +1,128 @@
+import type { CostSnapshot } from '../costs/types.js';
+import type { Micros } from '../money.js';
+import type { BillingPeriod } from '../period.js';
+import type { InvoiceRecord, LedgerEntryRecord } from '../store/records.js';
+
+/** Where the billing run gets the period's costs: the cost check's JSON report, or a Cost Explorer query. */
+export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
+
+export type BillingMode = 'scheduled' | 'true-up' | 'fixed-amount';
+
+/**
+ * One step of billing a customer in a period. `overage`, `true-up` and `meter` entries add to what the customer
+ * was billed for the period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
+ */
+export type LedgerEntryKind = LedgerEntryRecord['kind'];
+
+/** A ledger entry as the domain sees it: the stored record (src/store/records.ts) without its storage keys. */
+export type LedgerEntry = Omit<LedgerEntryRecord, 'pk' | 'sk' | 'recordType'>;
+
+export interface EntryResult {
+  readonly invoiceId?: string;
+  readonly hostedInvoiceUrl?: string;
+  readonly creditId?: string;
+}
+
+/** The ledger port: a DynamoDB adapter in production, the same adapter against moto or dynalite in tests. */
+export interface LedgerPort {
+  entries(customerId: string, period: string): Promise<LedgerEntry[]>;
+  /** Conditional write: only one run ever reserves a given entry. */
+  reserve(entry: LedgerEntry): Promise<{ reserved: true } | { reserved: false; existing: LedgerEntry }>;
+  /** Marks a pending entry completed; false when another run completed it first. */
+  complete(entry: LedgerEntry, result: EntryResult, at: Date): Promise<boolean>;
+  /** Deletes a pending entry whose Stripe call failed before anything was created there. */
+  release(entry: LedgerEntry): Promise<void>;
+  recordInvoice(record: InvoiceRecord): Promise<void>;
+}
+
+export interface InvoiceRequest {
+  /** Prefix of every idempotency key of this entry: "<customer>/<period>/<entry>". */
+  readonly ledgerEntry: string;
+  readonly customerId: string;
+  readonly period: string;
+  readonly stripeCustomerId: string;
+  readonly currency: string;
+  readonly amountMinor: number;
+  readonly lineDescription: string;
+  readonly collectionMethod: 'send_invoice' | 'charge_automatically';
+  readonly daysUntilDue: number;
+  /** True when a previous run reserved the entry: look for an invoice it may have created first. */
+  readonly resume: boolean;
+}
+
+export interface IssuedInvoice {
+  readonly invoiceId: string;
+  readonly status: string;
+  readonly hostedInvoiceUrl: string | undefined;
+  readonly amountDue: number;
+  readonly currency: string;
+}
+
+export interface CreditRequest {
+  readonly ledgerEntry: string;
+  readonly stripeCustomerId: string;
+  readonly currency: string;
+  /** The credit, as a positive number of minor units. */
+  readonly amountMinor: number;
+  readonly description: string;
+  readonly resume: boolean;
+}
+
+export interface MeterEventRequest {
+  readonly ledgerEntry: string;
+  readonly eventName: string;
+  readonly stripeCustomerId: string;
+  readonly value: number;
+  readonly identifier: string;
+  readonly timestamp: number;
+}
+
+/** The Stripe port: every call is idempotent on the ledger entry, so calling it again for a pending entry is safe. */
+export interface StripeBillingPort {
+  issueInvoice(request: InvoiceRequest): Promise<IssuedInvoice>;
+  creditBalance(request: CreditRequest): Promise<{ creditId: string }>;
+  sendMeterEvent(request: MeterEventRequest): Promise<void>;
+  dashboardUrl(invoiceId: string): string;
+}
+
+/** How the overage of a customer was found (absent for a fixed charge). */
+export interface OverageBasis {
+  readonly cost: Micros;
+  readonly markupPercent: number;
+  readonly costWithMarkup: Micros;
+  readonly allowance: Micros;
+  readonly overage: Micros;
+  /** The overage rounded once to the currency's minor unit: what the period's invoices add up to. */
+  readonly overageMinor: number;
+  readonly topServices: readonly string[];
+}
+
+export type PlannedAction =
+  | { readonly kind: 'invoice'; readonly entry: LedgerEntry }
+  | { readonly kind: 'credit'; readonly entry: LedgerEntry }
+  | { readonly kind: 'meter'; readonly entry: LedgerEntry; readonly eventName: string };
+
+export interface CustomerPlan {
+  readonly customerId: string;
+  readonly name: string;
+  readonly stripeCustomerId: string;
+  readonly currency: string;
+  readonly billingMode: 'invoice' | 'meter';
+  readonly basis: OverageBasis | undefined;
+  /** Overage already billed this period (completed and pending entries), in minor units. */
+  readonly alreadyBilledMinor: number;
+  /** What this run bills (positive) or credits (negative), including resumed entries. */
+  readonly amountNowMinor: number;
+  /** Entries a previous run reserved and did not complete: resumed with the same idempotency keys. */
+  readonly resume: readonly PlannedAction[];
+  readonly actions: readonly PlannedAction[];
+  /** Why the plan is what it is, for people. */
+  readonly note: string;
+}
+
+export interface BillingPlan {
+  readonly mode: BillingMode;
+  readonly period: string;
+  readonly generatedAt: string;
+  readonly customers: readonly CustomerPlan[];
+}

@@ -1,0 +1,199 @@
+import type Stripe from 'stripe';
+import { BillingCallError } from '../billing/errors.js';
+import type { InvoiceRequest, IssuedInvoice, MeterEventRequest, StripeBillingPort } from '../billing/types.js';
+import { withRetry, type RetryOptions } from '../retry.js';
+import { createRateLimiter, type RateLimiter } from './rateLimit.js';
+
+export interface StripeBillingOptions {
+  readonly livemode: boolean;
+  /** Defaults stay under Stripe's limits (25/s test, 100/s live) with room for anything else using the key. */
+  readonly requestsPerSecond?: number;
+  readonly attempts?: number;
+  readonly sleep?: RetryOptions['sleep'];
+  readonly random?: RetryOptions['random'];
+  readonly onRetry?: RetryOptions['onRetry'];
+}
+
+/**
+ * The Stripe side of billing: every POST carries an idempotency key derived from the ledger entry
+ * ("<customer>/<period>/<entry>/<step>"), and a resumed entry first looks for what an earlier run created, since
+ * Stripe forgets idempotency keys after about a day and the ledger may be older than that.
+ */
+export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): StripeBillingPort {
+  const limiter = createRateLimiter(options.requestsPerSecond ?? (options.livemode ? 80 : 20), options.sleep);
+  const call = caller(limiter, options);
+
+  async function findInvoice(request: InvoiceRequest): Promise<Stripe.Invoice | undefined> {
+    const query = `metadata['ledgerEntry']:'${request.ledgerEntry}'`;
+    const found = await call('search for the invoice of a pending ledger entry', true, () => stripe.invoices.search({ query, limit: 10 }));
+    const hit = found.data.find((invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry);
+    if (hit) return hit;
+    // Search lags writes by up to a minute; the customer's recent invoices are read-after-write consistent.
+    const recent = await call('list the customer\'s invoices', true, () => stripe.invoices.list({ customer: request.stripeCustomerId, limit: 100 }));
+    return recent.data.find((invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry);
+  }
+
+  async function hasItem(invoiceId: string, ledgerEntry: string): Promise<boolean> {
+    const items = await call('list the invoice\'s items', false, () => stripe.invoiceItems.list({ invoice: invoiceId, limit: 100 }));
+    return items.data.some((item) => item.metadata?.ledgerEntry === ledgerEntry);
+  }
+
+  return {
+    async issueInvoice(request) {
+      const key = (step: string) => ({ idempotencyKey: `${request.ledgerEntry}/${step}` });
+      const metadata = { customerId: request.customerId, period: request.period, ledgerEntry: request.ledgerEntry };
+      let invoice = request.resume ? await findInvoice(request) : undefined;
+      const foundEarlier = invoice !== undefined;
+      invoice ??= await call(`create an invoice for ${request.stripeCustomerId}`, true, () =>
+        stripe.invoices.create(
+          {
+            customer: request.stripeCustomerId,
+            currency: request.currency,
+            collection_method: request.collectionMethod,
+            ...(request.collectionMethod === 'send_invoice' ? { days_until_due: request.daysUntilDue } : {}),
+            auto_advance: false,
+            pending_invoice_items_behavior: 'exclude',
+            description: request.lineDescription,
+            metadata,
+          },
+          key('invoice'),
+        ),
+      );
+      const invoiceId = invoice.id;
+      let sendNow = false;
+      if (invoice.status === 'draft') {
+        if (!foundEarlier || !(await hasItem(invoiceId, request.ledgerEntry))) {
+          await call(`add the item to invoice ${invoiceId}`, false, () =>
+            stripe.invoiceItems.create(
+              { customer: request.stripeCustomerId, invoice: invoiceId, amount: request.amountMinor, currency: request.currency, description: request.lineDescription, metadata },
+              key('item'),
+            ),
+          );
+        }
+        invoice = await call(`finalize invoice ${invoiceId}`, false, () =>
+          // charge_automatically: auto_advance lets Stripe collect the finalized invoice itself.
+          stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: request.collectionMethod === 'charge_automatically' }, key('finalize')),
+        );
+        sendNow = true;
+      }
+      if (request.collectionMethod === 'send_invoice' && invoice.status === 'open' && (sendNow || foundEarlier)) {
+        invoice = await call(`send invoice ${invoiceId}`, false, () => stripe.invoices.sendInvoice(invoiceId, {}, key('send')));
+      }
+      return issued(invoice);
+    },
+
+    async creditBalance(request) {
+      const key = { idempotencyKey: `${request.ledgerEntry}/credit` };
+      if (request.resume) {
+        const earlier = await call('list the customer\'s balance transactions', true, () =>
+          stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100 }),
+        );
+        const hit = earlier.data.find((transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry);
+        if (hit) return { creditId: hit.id };
+      }
+      const credit = await call(`credit the balance of ${request.stripeCustomerId}`, true, () =>
+        stripe.customers.createBalanceTransaction(
+          request.stripeCustomerId,
+          // A negative balance transaction is a credit that Stripe applies to the customer's next invoices.
+          { amount: -request.amountMinor, currency: request.currency, description: request.description, metadata: { ledgerEntry: request.ledgerEntry } },
+          key,
+        ),
+      );
+      return { creditId: credit.id };
+    },
+
+    async sendMeterEvent(request: MeterEventRequest) {
+      await call(`send meter event ${request.identifier}`, true, () =>
+        stripe.billing.meterEvents.create(
+          {
+            event_name: request.eventName,
+            payload: { stripe_customer_id: request.stripeCustomerId, value: String(request.value) },
+            identifier: request.identifier,
+            timestamp: request.timestamp,
+          },
+          { idempotencyKey: `${request.ledgerEntry}/meter` },
+        ),
+      );
+    },
+
+    dashboardUrl: (invoiceId) => `https://dashboard.stripe.com/${options.livemode ? '' : 'test/'}invoices/${invoiceId}`,
+  };
+}
+
+function issued(invoice: Stripe.Invoice): IssuedInvoice {
+  return {
+    invoiceId: invoice.id,
+    status: invoice.status ?? 'open',
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? undefined,
+    amountDue: invoice.amount_due,
+    currency: invoice.currency,
+  };
+}
+
+type Call = <T>(what: string, nothingCreatedIfFails: boolean, request: () => Promise<T>) => Promise<T>;
+
+function caller(limiter: RateLimiter, options: StripeBillingOptions): Call {
+  const attempts = options.attempts ?? 6;
+  return async (what, nothingCreatedIfFails, request) => {
+    try {
+      return await withRetry(
+        async () => {
+          await limiter.acquire();
+          return request();
+        },
+        {
+          attempts,
+          baseDelayMs: 500,
+          maxDelayMs: 8_000,
+          isRetryable,
+          ...(options.sleep ? { sleep: options.sleep } : {}),
+          ...(options.random ? { random: options.random } : {}),
+          ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        },
+      );
+    } catch (error) {
+      throw billingCallError(what, error, attempts, nothingCreatedIfFails);
+    }
+  };
+}
+
+interface StripeErrorShape {
+  readonly type?: string;
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly param?: string;
+  readonly message?: string;
+}
+
+/** 429, 409 (a lock or the same key in flight), 5xx and lost connections are worth another try; 4xx are not. */
+function isRetryable(error: unknown): boolean {
+  const { type, statusCode } = error as StripeErrorShape;
+  if (type === 'StripeConnectionError') return true;
+  return statusCode === 429 || statusCode === 409 || (statusCode !== undefined && statusCode >= 500);
+}
+
+function billingCallError(what: string, error: unknown, attempts: number, nothingCreatedIfFails: boolean): BillingCallError {
+  const { statusCode, code, param, message } = error as StripeErrorShape;
+  const permanent = statusCode !== undefined && statusCode >= 400 && statusCode < 500 && !isRetryable(error);
+  const reason = message ?? String(error);
+  if (!permanent) {
+    return new BillingCallError(
+      `Stripe did not answer to ${what} after ${attempts} attempts (${reason})`,
+      'Nothing is lost: the ledger entry stays pending and the next run resumes it with the same idempotency keys',
+      false,
+      nothingCreatedIfFails,
+      { cause: error },
+    );
+  }
+  return new BillingCallError(`Stripe refused to ${what}: ${reason}`, hintFor(statusCode, code, param), true, nothingCreatedIfFails, { cause: error });
+}
+
+function hintFor(statusCode: number | undefined, code: string | undefined, param: string | undefined): string {
+  if (statusCode === 401) return 'The Stripe key in the SSM parameter is invalid or revoked: store a current secret key there';
+  if (code === 'resource_missing' && param === 'customer') {
+    return 'Check the customer\'s stripeCustomerId in the billing config: it must exist in this Stripe account (test keys see only test customers)';
+  }
+  if (param === 'currency') return 'Check the customer\'s currency in the billing config: Stripe must support it and it must match the customer\'s existing currency';
+  if (code === 'idempotency_error') return 'A ledger entry was replayed with other parameters: inspect the entry in the billing table before re-running';
+  return 'Fix the request Stripe named, then re-run: entries that were not billed are planned again';
+}

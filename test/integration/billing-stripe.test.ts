@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BillingCallError } from '../../src/billing/errors.js';
+import type { InvoiceRequest } from '../../src/billing/types.js';
+import { stripeBilling } from '../../src/stripe/billing.js';
+import { createStripe } from '../../src/stripe/client.js';
+import { parseForm, startStripeServer, type StripeTestServer } from '../support/stripeServer.js';
+
+let server: StripeTestServer;
+beforeAll(async () => {
+  server = await startStripeServer();
+});
+afterAll(() => server?.close());
+beforeEach(() => {
+  server.reset();
+  server.addCustomer('cus_acme0001');
+});
+
+const noWait = async () => undefined;
+const request: InvoiceRequest = {
+  ledgerEntry: 'acme/2026-11/overage-2026-11-10',
+  customerId: 'acme',
+  period: '2026-11',
+  stripeCustomerId: 'cus_acme0001',
+  currency: 'usd',
+  amountMinor: 1234,
+  lineDescription: 'AWS usage above the allowance, November 2026',
+  collectionMethod: 'send_invoice',
+  daysUntilDue: 14,
+  resume: false,
+};
+
+describe('the local Stripe server, through the real client', () => {
+  it('parses nested form bodies as stripe-node encodes them', () => {
+    expect(parseForm('customer=cus_1&metadata[ledgerEntry]=a%2Fb&payload[value]=12&expand[0]=lines')).toEqual({
+      customer: 'cus_1', metadata: { ledgerEntry: 'a/b' }, payload: { value: '12' }, expand: { 0: 'lines' },
+    });
+  });
+
+  it('replays a repeated idempotency key and rejects it with other parameters, as Stripe does', async () => {
+    const stripe = server.client();
+    const first = await stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3 }, { idempotencyKey: 'k1' });
+    const replay = await stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3 }, { idempotencyKey: 'k1' });
+    expect(replay.id).toBe(first.id);
+    expect(server.state.invoices.size).toBe(1);
+    await expect(stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 4 }, { idempotencyKey: 'k1' })).rejects.toMatchObject({
+      type: 'StripeIdempotencyError',
+      statusCode: 400,
+    });
+  });
+
+  it('finds invoices by metadata and issues credit notes up to the invoice total', async () => {
+    const stripe = server.client();
+    const invoice = await stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3, metadata: { ledgerEntry: 'x/1' } });
+    await stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: invoice.id, amount: 500, currency: 'usd' });
+    await stripe.invoices.finalizeInvoice(invoice.id);
+    const found = await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" });
+    expect(found.data.map((hit) => hit.id)).toEqual([invoice.id]);
+    expect((await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/2'" })).data).toEqual([]);
+    const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 200 });
+    expect(note.amount).toBe(200);
+    await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 400 })).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('refuses a client without the right key', async () => {
+    await expect(createStripe('sk_test_wrong', { host: '127.0.0.1', port: Number(new URL(server.url).port), protocol: 'http' }).invoices.list()).rejects.toMatchObject({ statusCode: 401 });
+  });
+});
+
+describe('stripeBilling', () => {
+  it('creates, fills, finalizes and sends an invoice in four keyed requests', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const issued = await billing.issueInvoice(request);
+    expect(issued).toMatchObject({ status: 'open', amountDue: 1234, currency: 'usd' });
+    expect(server.requests.entries.map((entry) => [entry.route, entry.idempotencyKey])).toEqual([
+      ['POST /v1/invoices', 'acme/2026-11/overage-2026-11-10/invoice'],
+      ['POST /v1/invoiceitems', 'acme/2026-11/overage-2026-11-10/item'],
+      ['POST /v1/invoices/:id/finalize', 'acme/2026-11/overage-2026-11-10/finalize'],
+      ['POST /v1/invoices/:id/send', 'acme/2026-11/overage-2026-11-10/send'],
+    ]);
+  });
+
+  it('lets Stripe collect charge_automatically invoices: no days_until_due, no send, auto_advance at finalize', async () => {
+    const billing = stripeBilling(server.client(), { livemode: true, requestsPerSecond: Infinity, sleep: noWait });
+    const issued = await billing.issueInvoice({ ...request, collectionMethod: 'charge_automatically' });
+    expect(server.state.invoices.get(issued.invoiceId)).toMatchObject({ collection_method: 'charge_automatically', days_until_due: null, auto_advance: true, sent: false });
+    expect(server.requests.count('POST /v1/invoices/:id/send')).toBe(0);
+    expect(billing.dashboardUrl(issued.invoiceId)).toBe(`https://dashboard.stripe.com/invoices/${issued.invoiceId}`);
+  });
+
+  it('reports a rejected request as permanent, naming the customer and what to check', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const failure = await billing.issueInvoice({ ...request, stripeCustomerId: 'cus_missing1' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BillingCallError);
+    expect(failure).toMatchObject({ permanent: true, nothingCreated: true });
+    expect((failure as Error).message).toContain('create an invoice for cus_missing1');
+    const currency = await billing.issueInvoice({ ...request, currency: 'xyz', ledgerEntry: 'acme/2026-11/other' }).catch((error: unknown) => error);
+    expect(currency).toMatchObject({ permanent: true, hint: expect.stringContaining('currency') });
+  });
+
+  it('gives up on a Stripe that keeps answering 429 after the configured attempts, as a transient failure', async () => {
+    server.inject({ kind: 429, count: 10 });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait, attempts: 3 });
+    const failure = await billing.issueInvoice(request).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ permanent: false, nothingCreated: true });
+    expect(server.requests.total).toBe(3);
+    expect(server.state.invoices.size).toBe(0);
+  });
+
+  it('honours STRIPE_API_BASE as the testing hook of createStripe', async () => {
+    process.env.STRIPE_API_BASE = server.url;
+    try {
+      const invoices = await createStripe(server.secretKey).invoices.list();
+      expect(invoices.data).toEqual([]);
+      expect(server.requests.count('GET /v1/invoices')).toBe(1);
+    } finally {
+      delete process.env.STRIPE_API_BASE;
+    }
+  });
+});
