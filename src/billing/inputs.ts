@@ -1,3 +1,4 @@
+import { COST_METRICS, type CostMetric } from '../costs/query.js';
 import { ConfigError } from '../errors.js';
 import { MoneyError, parseAmount } from '../money.js';
 import { parsePeriod, PeriodError, type BillingPeriod } from '../period.js';
@@ -7,6 +8,8 @@ import type { BillingMode } from './types.js';
 export interface BillingInputs {
   readonly config: string;
   readonly costReport: string;
+  /** Cost Explorer metric when costs are queried rather than read from the report. */
+  readonly metric: CostMetric;
   readonly billingTable: string | undefined;
   readonly snsTopicArn: string | undefined;
   readonly stripeSecretParameter: string;
@@ -55,13 +58,18 @@ export function parseBillingInputs(input: (name: string) => string, now: Date): 
     problems.push(`amount and description apply only to mode fixed-amount (mode is ${modeText})`);
   }
 
+  const metricText = text('metric') || 'UnblendedCost';
+  const metric = COST_METRICS.find((candidate) => candidate === metricText);
+  if (!metric) problems.push(`metric "${metricText}" is not accepted; expected one of ${COST_METRICS.join(', ')}`);
+
   const billingTable = optional('billing-table');
   if (!billingTable && !dryRun) problems.push('billing-table is missing; a real run needs the DynamoDB billing table for its ledger (a dry run may go without)');
 
-  if (problems.length > 0 || !mode || !period) throw new ConfigError(problems);
+  if (problems.length > 0 || !mode || !period || !metric) throw new ConfigError(problems);
   return {
     config: text('config') || 'billing.config.yaml',
     costReport: text('cost-report') || 'cost-report.json',
+    metric,
     billingTable,
     snsTopicArn: optional('sns-topic-arn'),
     stripeSecretParameter: text('stripe-secret-parameter') || '/stripe/secret-key',

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { ConfigError } from '../errors.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { parseAmount, scale, toDecimalString, type Micros } from '../money.js';
 
@@ -58,8 +59,12 @@ export async function writeCostReport(path: string, snapshot: CostSnapshot, aler
   await writeFile(path, JSON.stringify(toCostReport(snapshot, alerts)));
 }
 
-export class CostReportError extends Error {
+/** A cost report that cannot be used: an input problem, reported before any side effect. */
+export class CostReportError extends ConfigError {
   override name = 'CostReportError';
+  constructor(message: string) {
+    super([message]);
+  }
 }
 
 export async function readCostReport(path: string): Promise<CostSnapshot> {
@@ -69,7 +74,12 @@ export async function readCostReport(path: string): Promise<CostSnapshot> {
   } catch (error) {
     throw new CostReportError(`cost report "${path}" cannot be read (${(error as Error).message}); run the cost-check action first or query costs directly`);
   }
-  return fromCostReport(JSON.parse(text) as CostReport, path);
+  try {
+    return fromCostReport(JSON.parse(text) as CostReport, path);
+  } catch (error) {
+    if (error instanceof CostReportError) throw error;
+    throw new CostReportError(`cost report "${path}" is not a cost report written by the cost-check action (${(error as Error).message}); re-run the cost check`);
+  }
 }
 
 export function fromCostReport(report: CostReport, source = 'cost report'): CostSnapshot {
