@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { HttpApiRequest } from '../../lambda/billing-handler/handler.js';
+import type { WebhookResponse } from '../../src/webhooks/service.js';
+import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/store/keys.js';
+
+export type WebhookHandler = (request: HttpApiRequest) => Promise<WebhookResponse>;
+
+/**
+ * Bundles lambda/billing-handler/handler.ts exactly as scripts/build.mjs does (esbuild, CommonJS, node24,
+ * minified) into a private folder, so test files running side by side do not overwrite each other's bundle.
+ */
+export function buildWebhookBundle(): string {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'billing-handler-')), 'handler.cjs');
+  execFileSync('npx', ['esbuild', 'lambda/billing-handler/handler.ts', '--bundle', '--platform=node', '--target=node24', '--format=cjs', '--minify', '--legal-comments=linked', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+  return outfile;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Loads the bundle as a fresh Lambda container would: new module instance, environment read on first call. */
+export function loadHandler(bundle: string, env: Readonly<Record<string, string>>): WebhookHandler {
+  for (const name of ['BILLING_TABLE', 'SUBSCRIPTIONS_TABLE', 'SNS_TOPIC_ARN', 'WEBHOOK_SECRET_PARAMETER', 'SECRET_CACHE_TTL_SECONDS', 'MAX_BODY_BYTES', 'AWS_ENDPOINT_URL_DYNAMODB']) {
+    delete process.env[name];
+  }
+  Object.assign(process.env, env);
+  delete require.cache[require.resolve(bundle)];
+  return (require(bundle) as { handler: WebhookHandler }).handler;
+}
+
+export interface WebhookResources {
+  readonly billingTable: string;
+  readonly subscriptionsTable: string;
+  readonly topicArn: string;
+  readonly secretParameter: string;
+}
+
+let counter = 0;
+
+/** Tables shaped as docs/webhooks.md describes them, a topic and the secret parameter, all with fresh names. */
+export async function createWebhookResources(
+  clients: { dynamo: DynamoDBClient; sns: SNSClient; ssm: SSMClient },
+  secretValue: string,
+): Promise<WebhookResources> {
+  const suffix = `${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+  const billingTable = `billing-${suffix}`;
+  const subscriptionsTable = `subscriptions-${suffix}`;
+  const secretParameter = `/stripe/webhook-secret-${suffix}`;
+  await clients.dynamo.send(
+    new CreateTableCommand({
+      TableName: billingTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
+        { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: BY_CUSTOMER_INDEX.name,
+          KeySchema: [
+            { AttributeName: BY_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
+            { AttributeName: BY_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  await clients.dynamo.send(
+    new CreateTableCommand({
+      TableName: subscriptionsTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [SUBSCRIPTIONS_TABLE_KEYS.partition, BY_STRIPE_CUSTOMER_INDEX.partition].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      KeySchema: [{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: BY_STRIPE_CUSTOMER_INDEX.name,
+          KeySchema: [
+            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
+            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  const topic = await clients.sns.send(new CreateTopicCommand({ Name: `billing-${suffix}` }));
+  await clients.ssm.send(new PutParameterCommand({ Name: secretParameter, Type: 'SecureString', Value: secretValue, Overwrite: true }));
+  return { billingTable, subscriptionsTable, topicArn: topic.TopicArn ?? '', secretParameter };
+}
+
+export function handlerEnvironment(resources: WebhookResources): Record<string, string> {
+  return {
+    BILLING_TABLE: resources.billingTable,
+    SUBSCRIPTIONS_TABLE: resources.subscriptionsTable,
+    SNS_TOPIC_ARN: resources.topicArn,
+    WEBHOOK_SECRET_PARAMETER: resources.secretParameter,
+  };
+}
+
+const sinks = new Map<string[], number>();
+let originalWrite: typeof process.stdout.write | undefined;
+
+/**
+ * Appends what the handler writes to stdout (its JSON logs and metric lines) to `sink` while `run` runs.
+ * Overlapping runs may share one sink: each line lands in it once.
+ */
+export async function captureStdout<T>(sink: string[], run: () => Promise<T>): Promise<T> {
+  if (!sinks.size) {
+    originalWrite = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      const written = String(chunk).split('\n').filter(Boolean);
+      for (const target of sinks.keys()) target.push(...written);
+      return true;
+    }) as typeof process.stdout.write;
+  }
+  sinks.set(sink, (sinks.get(sink) ?? 0) + 1);
+  try {
+    return await run();
+  } finally {
+    const remaining = (sinks.get(sink) ?? 1) - 1;
+    if (remaining) sinks.set(sink, remaining);
+    else sinks.delete(sink);
+    if (!sinks.size && originalWrite) process.stdout.write = originalWrite;
+  }
+}
