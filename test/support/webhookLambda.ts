@@ -43,16 +43,24 @@ export interface WebhookResources {
 
 let counter = 0;
 
-/** Tables shaped as docs/webhooks.md describes them, a topic and the secret parameter, all with fresh names. */
+/** The topic and the secret parameter next to fresh tables (createWebhookTables), all with fresh names. */
 export async function createWebhookResources(
   clients: { dynamo: DynamoDBClient; sns: SNSClient; ssm: SSMClient },
   secretValue: string,
 ): Promise<WebhookResources> {
+  const tables = await createWebhookTables(clients.dynamo);
+  const secretParameter = `/stripe/webhook-secret-${tables.suffix}`;
+  const topic = await clients.sns.send(new CreateTopicCommand({ Name: `billing-${tables.suffix}` }));
+  await clients.ssm.send(new PutParameterCommand({ Name: secretParameter, Type: 'SecureString', Value: secretValue, Overwrite: true }));
+  return { billingTable: tables.billingTable, subscriptionsTable: tables.subscriptionsTable, topicArn: topic.TopicArn ?? '', secretParameter };
+}
+
+/** The billing and subscriptions tables shaped as docs/webhooks.md describes them, with fresh names. */
+export async function createWebhookTables(dynamo: DynamoDBClient) {
   const suffix = `${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
   const billingTable = `billing-${suffix}`;
   const subscriptionsTable = `subscriptions-${suffix}`;
-  const secretParameter = `/stripe/webhook-secret-${suffix}`;
-  await clients.dynamo.send(
+  await dynamo.send(
     new CreateTableCommand({
       TableName: billingTable,
       BillingMode: 'PAY_PER_REQUEST',
@@ -73,7 +81,7 @@ export async function createWebhookResources(
       ],
     }),
   );
-  await clients.dynamo.send(
+  await dynamo.send(
     new CreateTableCommand({
       TableName: subscriptionsTable,
       BillingMode: 'PAY_PER_REQUEST',
@@ -91,9 +99,7 @@ export async function createWebhookResources(
       ],
     }),
   );
-  const topic = await clients.sns.send(new CreateTopicCommand({ Name: `billing-${suffix}` }));
-  await clients.ssm.send(new PutParameterCommand({ Name: secretParameter, Type: 'SecureString', Value: secretValue, Overwrite: true }));
-  return { billingTable, subscriptionsTable, topicArn: topic.TopicArn ?? '', secretParameter };
+  return { suffix, billingTable, subscriptionsTable };
 }
 
 export function handlerEnvironment(resources: WebhookResources): Record<string, string> {
