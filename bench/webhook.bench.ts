@@ -8,14 +8,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import Stripe from 'stripe';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
-import { BILLING_TABLE_KEYS, SUBSCRIPTIONS_TABLE_KEYS } from '../src/store/keys.js';
 import { createWebhookService } from '../src/webhooks/service.js';
 import { jsonTelemetry } from '../src/webhooks/telemetry.js';
+import { createWebhookTables } from '../test/support/webhookLambda.js';
 
 const SECRET = 'whsec_benchSecret0123456789';
 const THROUGHPUT_EVENTS = 1000;
@@ -105,12 +105,11 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
   const fakes = fakeSsmAndSns();
   const fakeEndpoint = await listen(fakes);
   const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-  await dynamo.send(new CreateTableCommand({ TableName: 'billing', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: BILLING_TABLE_KEYS.partition, AttributeType: 'S' }, { AttributeName: BILLING_TABLE_KEYS.sort, AttributeType: 'S' }], KeySchema: [{ AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' }, { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' }] }));
-  await dynamo.send(new CreateTableCommand({ TableName: 'subscriptions', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, AttributeType: 'S' }], KeySchema: [{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }] }));
+  const tables = await createWebhookTables(dynamo);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint, AWS_ENDPOINT_URL_SSM: fakeEndpoint, AWS_ENDPOINT_URL_SNS: fakeEndpoint,
-    BILLING_TABLE: 'billing', SUBSCRIPTIONS_TABLE: 'subscriptions', SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:billing',
+    BILLING_TABLE: tables.billingTable, SUBSCRIPTIONS_TABLE: tables.subscriptionsTable, SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:billing',
   });
   const handler = (createRequire(import.meta.url)(bundle) as { handler: Handler }).handler;
   const events = deliveries(THROUGHPUT_EVENTS);

@@ -60,46 +60,31 @@ export async function createWebhookTables(dynamo: DynamoDBClient) {
   const suffix = `${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
   const billingTable = `billing-${suffix}`;
   const subscriptionsTable = `subscriptions-${suffix}`;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: billingTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-      KeySchema: [
-        { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
-        { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_CUSTOMER_INDEX.name,
-          KeySchema: [
-            { AttributeName: BY_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
-            { AttributeName: BY_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: subscriptionsTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [SUBSCRIPTIONS_TABLE_KEYS.partition, BY_STRIPE_CUSTOMER_INDEX.partition].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-      KeySchema: [{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_STRIPE_CUSTOMER_INDEX.name,
-          KeySchema: [
-            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
-            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createTable(dynamo, billingTable, { partition: BILLING_TABLE_KEYS.partition, sort: BILLING_TABLE_KEYS.sort }, BY_CUSTOMER_INDEX);
+  await createTable(dynamo, subscriptionsTable, { partition: SUBSCRIPTIONS_TABLE_KEYS.partition }, BY_STRIPE_CUSTOMER_INDEX);
   return { suffix, billingTable, subscriptionsTable };
+}
+
+interface KeyNames {
+  readonly partition: string;
+  readonly sort?: string;
+}
+
+async function createTable(dynamo: DynamoDBClient, name: string, key: KeyNames, index: KeyNames & { readonly name: string }) {
+  const keySchema = (names: KeyNames) => [
+    { AttributeName: names.partition, KeyType: 'HASH' as const },
+    ...(names.sort ? [{ AttributeName: names.sort, KeyType: 'RANGE' as const }] : []),
+  ];
+  const attributes = new Set([key.partition, key.sort, index.partition, index.sort].filter((attribute) => attribute !== undefined));
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...attributes].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
+      KeySchema: keySchema(key),
+      GlobalSecondaryIndexes: [{ IndexName: index.name, KeySchema: keySchema(index), Projection: { ProjectionType: 'ALL' } }],
+    }),
+  );
 }
 
 export function handlerEnvironment(resources: WebhookResources): Record<string, string> {
