@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
 /** Settings of the webhook Lambda, read once from its environment (set by infrastructure.yaml). */
@@ -16,31 +15,37 @@ export const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
 /** Stripe event payloads stay well under this (invoice lines are truncated to 10 per payload). */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
-const tableName = (variable: string) =>
-  z.string({ error: `${variable}: set it to the DynamoDB table name` }).regex(/^[A-Za-z0-9_.-]{3,255}$/, `${variable}: a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
-const positiveInteger = (variable: string, example: string) =>
-  z.coerce.number({ error: `${variable}: a whole number such as ${example}` }).int(`${variable}: a whole number such as ${example}`).positive(`${variable}: a number above 0 such as ${example}`);
+type Environment = Readonly<Record<string, string | undefined>>;
 
-const environmentSchema = z.object({
-  BILLING_TABLE: tableName('BILLING_TABLE'),
-  SUBSCRIPTIONS_TABLE: tableName('SUBSCRIPTIONS_TABLE'),
-  SNS_TOPIC_ARN: z.string({ error: 'SNS_TOPIC_ARN: set it to the billing notifications topic ARN' }).regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/, 'SNS_TOPIC_ARN: a topic ARN such as arn:aws:sns:us-east-1:123456789012:billing'),
-  WEBHOOK_SECRET_PARAMETER: z.string().regex(/^\/?[\w.\-/]+$/, 'WEBHOOK_SECRET_PARAMETER: an SSM parameter name such as /stripe/webhook-secret').default(DEFAULT_SECRET_PARAMETER),
-  SECRET_CACHE_TTL_SECONDS: positiveInteger('SECRET_CACHE_TTL_SECONDS', '300').default(DEFAULT_SECRET_CACHE_TTL_SECONDS),
-  MAX_BODY_BYTES: positiveInteger('MAX_BODY_BYTES', '524288').default(DEFAULT_MAX_BODY_BYTES),
-});
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const TOPIC_ARN = /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/;
+const PARAMETER_NAME = /^\/?[\w.\-/]+$/;
 
-export function webhookConfigFrom(env: Readonly<Record<string, string | undefined>>): WebhookConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = environmentSchema.safeParse(present);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
-  const settings = parsed.data;
-  return {
-    billingTable: settings.BILLING_TABLE,
-    subscriptionsTable: settings.SUBSCRIPTIONS_TABLE,
-    snsTopicArn: settings.SNS_TOPIC_ARN,
-    secretParameter: settings.WEBHOOK_SECRET_PARAMETER,
-    secretCacheTtlMs: settings.SECRET_CACHE_TTL_SECONDS * 1000,
-    maxBodyBytes: settings.MAX_BODY_BYTES,
+/** Reads and checks every variable, then fails once with all problems, each naming the variable and its form. */
+export function webhookConfigFrom(env: Environment): WebhookConfig {
+  const problems: string[] = [];
+  const read = (variable: string, pattern: RegExp, missing: string | undefined, malformed: string): string => {
+    const value = env[variable];
+    if (value === undefined || value === '') {
+      if (missing !== undefined) problems.push(`${variable}: ${missing}`);
+      return '';
+    }
+    if (!pattern.test(value)) problems.push(`${variable}: ${malformed}`);
+    return value;
   };
+  const positive = (variable: string, fallback: number): number => {
+    const value = read(variable, /^[1-9]\d*$/, undefined, `a whole number above 0 such as ${fallback}`);
+    return /^[1-9]\d*$/.test(value) ? Number(value) : fallback;
+  };
+
+  const config = {
+    billingTable: read('BILLING_TABLE', TABLE_NAME, 'set it to the DynamoDB table name', 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
+    subscriptionsTable: read('SUBSCRIPTIONS_TABLE', TABLE_NAME, 'set it to the DynamoDB table name', 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
+    snsTopicArn: read('SNS_TOPIC_ARN', TOPIC_ARN, 'set it to the billing notifications topic ARN', 'a topic ARN such as arn:aws:sns:us-east-1:123456789012:billing'),
+    secretParameter: read('WEBHOOK_SECRET_PARAMETER', PARAMETER_NAME, undefined, 'an SSM parameter name such as /stripe/webhook-secret') || DEFAULT_SECRET_PARAMETER,
+    secretCacheTtlMs: positive('SECRET_CACHE_TTL_SECONDS', DEFAULT_SECRET_CACHE_TTL_SECONDS) * 1000,
+    maxBodyBytes: positive('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
 }

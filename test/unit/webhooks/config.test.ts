@@ -25,7 +25,7 @@ describe('webhookConfigFrom', () => {
   it('names every missing or malformed variable and its accepted form at once', () => {
     let problems: readonly string[] = [];
     try {
-      webhookConfigFrom({ SNS_TOPIC_ARN: 'billing', MAX_BODY_BYTES: 'lots' });
+      webhookConfigFrom({ SNS_TOPIC_ARN: 'billing', MAX_BODY_BYTES: 'lots', SECRET_CACHE_TTL_SECONDS: '0' });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       problems = (error as ConfigError).problems;
@@ -34,7 +34,8 @@ describe('webhookConfigFrom', () => {
       'BILLING_TABLE: set it to the DynamoDB table name',
       'SUBSCRIPTIONS_TABLE: set it to the DynamoDB table name',
       'SNS_TOPIC_ARN: a topic ARN such as arn:aws:sns:us-east-1:123456789012:billing',
-      'MAX_BODY_BYTES: a whole number such as 524288',
+      'SECRET_CACHE_TTL_SECONDS: a whole number above 0 such as 300',
+      'MAX_BODY_BYTES: a whole number above 0 such as 524288',
     ]);
   });
 });

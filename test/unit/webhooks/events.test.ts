@@ -35,7 +35,13 @@ describe('parseEvent', () => {
     const raw = fixtureEvent('customer.subscription.updated.active');
     delete raw.data.object.items;
     expect(() => parseEvent(raw)).toThrow(EventShapeError);
-    expect(() => parseEvent(raw)).toThrow(/customer\.subscription\.updated evt_\w+: data\.object is not a subscription .*items/);
+    expect(() => parseEvent(raw)).toThrow(/customer\.subscription\.updated evt_\w+: data\.object does not have the shape of API 2026-10-28\.endive: data\.object\.items: expected an object/);
+  });
+
+  it('names the nested field, with its index, that has the wrong type', () => {
+    const raw = fixtureEvent('customer.subscription.created');
+    (raw.data.object.items as { data: Array<Record<string, unknown>> }).data[0]!.current_period_end = '2026-12-01';
+    expect(() => parseEvent(raw)).toThrow(/data\.object\.items\.data\.0\.current_period_end: expected a whole number/);
   });
 
   it('refuses JSON that is not an event', () => {
