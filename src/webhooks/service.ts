@@ -70,31 +70,40 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     }
   }
 
+  function report(request: WebhookRequest, verdict: Verdict, latencyMs: number): void {
+    const event = 'event' in verdict ? verdict.event : undefined;
+    const fields = {
+      requestId: request.requestId,
+      eventId: event?.envelope.id,
+      eventType: event?.envelope.type,
+      outcome: verdict.outcome,
+      statusCode: verdict.status,
+      ...('reason' in verdict ? { reason: verdict.reason } : {}),
+    };
+    const apiVersion = event?.envelope.api_version;
+    if (apiVersion && apiVersion !== PINNED_API_VERSION) {
+      telemetry.log('warn', 'event was rendered with another API version than the one this handler is written for', { ...fields, apiVersion, pinnedApiVersion: PINNED_API_VERSION });
+    }
+    telemetry.log(verdict.outcome === 'failed' ? 'error' : verdict.status === 200 ? 'info' : 'warn', MESSAGES[verdict.outcome], fields);
+    telemetry.delivery({
+      eventType: event?.envelope.type ?? 'none',
+      outcome: verdict.outcome,
+      latencyMs,
+      signatureFailure: 'signatureFailure' in verdict && verdict.signatureFailure === true,
+      duplicate: verdict.outcome === 'duplicate',
+    });
+  }
+
   return {
     async handleDelivery(request) {
       const started = performance.now();
       const verdict: Verdict = await judge(request).catch((error: unknown) => ({ status: 500, outcome: 'failed', reason: describeError(error) }) as const);
-      const event = 'event' in verdict ? verdict.event : undefined;
-      const fields = {
-        requestId: request.requestId,
-        eventId: event?.envelope.id,
-        eventType: event?.envelope.type,
-        outcome: verdict.outcome,
-        statusCode: verdict.status,
-        ...('reason' in verdict ? { reason: verdict.reason } : {}),
-      };
-      if (event && event.envelope.api_version && event.envelope.api_version !== PINNED_API_VERSION) {
-        telemetry.log('warn', 'event was rendered with another API version than the one this handler is written for', { ...fields, apiVersion: event.envelope.api_version, pinnedApiVersion: PINNED_API_VERSION });
-      }
-      telemetry.log(verdict.status === 500 ? 'error' : verdict.status === 200 ? 'info' : 'warn', deliveryMessage(verdict.outcome), fields);
-      telemetry.delivery({
-        eventType: event?.envelope.type ?? 'none',
-        outcome: verdict.outcome,
-        latencyMs: performance.now() - started,
-        signatureFailure: 'signatureFailure' in verdict && verdict.signatureFailure === true,
-        duplicate: verdict.outcome === 'duplicate',
-      });
-      const answer = verdict.status === 200 ? { received: true, outcome: verdict.outcome } : { error: 'reason' in verdict ? verdict.reason : deliveryMessage(verdict.outcome) };
+      report(request, verdict, performance.now() - started);
+      // A 4xx tells the sender what to fix; a 500 body stays generic (the caller may not be Stripe) and the log has the cause.
+      const answer =
+        verdict.status === 200
+          ? { received: true, outcome: verdict.outcome }
+          : { error: verdict.status === 500 || !('reason' in verdict) ? MESSAGES[verdict.outcome] : verdict.reason };
       return { statusCode: verdict.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) };
     },
     processEvent: (event) => processEvent(event, deps),
@@ -110,10 +119,6 @@ const MESSAGES: Readonly<Record<Verdict['outcome'], string>> = {
   too_large: 'webhook delivery rejected: body too large',
   failed: 'webhook event failed; Stripe will retry',
 };
-
-function deliveryMessage(outcome: Verdict['outcome']): string {
-  return MESSAGES[outcome];
-}
 
 function headerValue(headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
   if (headers[name] !== undefined) return headers[name];

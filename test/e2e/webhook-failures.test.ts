@@ -133,7 +133,8 @@ describe('billing-handler bundle: transient failures', () => {
     const failed = await deliver();
 
     expect(failed.statusCode).toBe(500);
-    expect(JSON.parse(failed.body).error).toMatch(/SSM parameter \/stripe\/does-not-exist does not exist/);
+    expect(JSON.parse(failed.body).error).toBe('webhook event failed; Stripe will retry');
+    expect(harness.output.some((line) => line.includes('SSM parameter /stripe/does-not-exist does not exist'))).toBe(true);
     expect(await harness.itemCount()).toBe(0);
 
     harness.coldStart();
