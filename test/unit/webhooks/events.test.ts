@@ -16,6 +16,7 @@ describe('parseEvent', () => {
   });
 
   it('takes an invoice\'s subscription from parent.subscription_details, the only place it lives since basil', () => {
+    expect(fixtureEvent('invoice.paid').data.object).not.toHaveProperty('subscription');
     const event = parseEvent(fixtureEvent('invoice.paid'));
     expect(event.kind === 'invoice' && event.invoice.parent?.subscription_details?.subscription).toBe('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT');
   });
