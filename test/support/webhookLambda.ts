@@ -24,14 +24,25 @@ export function buildWebhookBundle(): string {
 
 const require = createRequire(import.meta.url);
 
-/** Loads the bundle as a fresh Lambda container would: new module instance, environment read on first call. */
-export function loadHandler(bundle: string, env: Readonly<Record<string, string>>): WebhookHandler {
-  for (const name of ['BILLING_TABLE', 'SUBSCRIPTIONS_TABLE', 'SNS_TOPIC_ARN', 'WEBHOOK_SECRET_PARAMETER', 'SECRET_CACHE_TTL_SECONDS', 'MAX_BODY_BYTES', 'AWS_ENDPOINT_URL_DYNAMODB']) {
+/** Makes `env` the handler's environment, dropping what an earlier deployment in this process set. */
+export function applyEnvironment(env: Readonly<Record<string, string>>): void {
+  for (const name of ['BILLING_TABLE', 'SUBSCRIPTIONS_TABLE', 'SNS_TOPIC_ARN', 'WEBHOOK_SECRET_PARAMETER', 'SECRET_CACHE_TTL_SECONDS', 'MAX_BODY_BYTES', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SNS']) {
     delete process.env[name];
   }
   Object.assign(process.env, env);
+}
+
+/**
+ * Loads the bundle as a fresh Lambda container would: a new module instance that reads its environment on the
+ * first call. The returned handler applies `env` before every call, so deployments in one test file stay apart.
+ */
+export function loadHandler(bundle: string, env: Readonly<Record<string, string>>): WebhookHandler {
   delete require.cache[require.resolve(bundle)];
-  return (require(bundle) as { handler: WebhookHandler }).handler;
+  const handler = (require(bundle) as { handler: WebhookHandler }).handler;
+  return (request) => {
+    applyEnvironment(env);
+    return handler(request);
+  };
 }
 
 export interface WebhookResources {
