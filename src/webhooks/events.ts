@@ -79,7 +79,7 @@ function readEnvelope(value: unknown): StripeEventEnvelope {
   const apiVersion = optionalText(event, 'api_version', 'event');
   return {
     id: text(event, 'id', 'event', /^evt_\w+$/, 'an event id such as evt_1Q2w3E'),
-    type: text(event, 'type', 'event', /^[a-z_.]+$/, 'an event type such as invoice.paid'),
+    type: text(event, 'type', 'event', /^[a-z0-9_.]+$/, 'an event type such as invoice.paid'),
     created: integer(event, 'created', 'event'),
     ...(apiVersion === undefined ? {} : { api_version: apiVersion }),
     livemode: flag(event, 'livemode', 'event'),
