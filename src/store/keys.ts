@@ -33,3 +33,14 @@ export function ledgerEntryKey(customerId: string, period: string, entryId: stri
 export function webhookEventKey(eventId: string) {
   return { pk: `EVENT#${eventId}`, sk: 'EVENT' };
 }
+
+/**
+ * The subscriptions table has its own, flat key scheme: partition key `subscriptionId` (the Stripe id, no sort
+ * key), GSI `byStripeCustomer` on `stripeCustomerId` + `subscriptionId` for "all subscriptions of a customer".
+ */
+export const SUBSCRIPTIONS_TABLE_KEYS = { partition: 'subscriptionId' } as const;
+export const BY_STRIPE_CUSTOMER_INDEX = { name: 'byStripeCustomer', partition: 'stripeCustomerId', sort: 'subscriptionId' } as const;
+
+export function subscriptionKey(subscriptionId: string) {
+  return { subscriptionId };
+}

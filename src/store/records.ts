@@ -85,3 +85,70 @@ export interface LedgerEntryRecord {
   readonly meterIdentifier?: string;
   readonly meterTimestamp?: number;
 }
+
+/** Fields the webhook handler adds to an invoice record, next to the shared InvoiceRecord ones. */
+export interface InvoiceWebhookFields {
+  /** Id of the newest Stripe event applied; breaks ties between events created in the same second. */
+  readonly lastEventId?: string;
+  readonly lastEventType?: string;
+  readonly subscriptionId?: string;
+  readonly invoiceNumber?: string;
+}
+
+/** One row of the subscriptions table: the newest snapshot Stripe sent of a subscription. */
+export interface SubscriptionRecord {
+  readonly subscriptionId: string;
+  readonly recordType: 'subscription';
+  readonly stripeCustomerId: string;
+  /** Stripe's status: trialing, active, past_due, paused, canceled, ... */
+  readonly status: string;
+  readonly items: readonly SubscriptionItemState[];
+  /** Earliest start and latest end over the items' current periods, epoch seconds. */
+  readonly currentPeriodStart?: number;
+  readonly currentPeriodEnd?: number;
+  readonly cancelAt?: number;
+  readonly cancelAtPeriodEnd: boolean;
+  readonly canceledAt?: number;
+  readonly endedAt?: number;
+  readonly trialStart?: number;
+  readonly trialEnd?: number;
+  readonly lastEventId: string;
+  readonly lastEventType: string;
+  /** `created` of the Stripe event this snapshot came from, epoch seconds: only newer events replace it. */
+  readonly lastEventCreated: number;
+  readonly updatedAt: string;
+}
+
+export interface SubscriptionItemState {
+  readonly itemId: string;
+  readonly priceId: string;
+  readonly productId: string;
+  readonly quantity?: number;
+  readonly currentPeriodStart: number;
+  readonly currentPeriodEnd: number;
+}
+
+/**
+ * Dedupe marker of one Stripe event (key webhookEventKey). `claimed` while a delivery works on it (until
+ * `leaseUntil`), `done` once its effect and notification went out. The effect's outcome and the notification are
+ * kept between attempts, so a retry after a failure half-way repeats neither.
+ */
+export interface WebhookEventMarker {
+  readonly pk: string;
+  readonly sk: 'EVENT';
+  readonly recordType: 'webhookEvent';
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly eventCreated: number;
+  readonly status: 'claimed' | 'done';
+  readonly claimToken?: string;
+  /** Epoch milliseconds after which another delivery may take the claim over. */
+  readonly leaseUntil?: number;
+  readonly attempts: number;
+  readonly effectApplied?: boolean;
+  readonly notification?: { readonly subject: string; readonly message: string; readonly attributes: Readonly<Record<string, string>> };
+  readonly messageId?: string;
+  readonly receivedAt: string;
+  readonly completedAt?: string;
+  readonly expiresAt: number;
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { isNewer } from '../webhooks/ordering.js';
+import type { EventLedger, InvoiceStore, InvoiceUpdate, RecordedOutcome, SubscriptionState, SubscriptionStore } from '../webhooks/ports.js';
+
+/**
+ * In-memory stores with the same rules as the DynamoDB ones, for the demo, unit tests and measuring the
+ * handler's own overhead without I/O. One process only: no leases needed beyond the claim itself.
+ */
+export interface MemoryWebhookStore {
+  readonly ledger: EventLedger;
+  readonly invoices: InvoiceStore;
+  readonly subscriptions: SubscriptionStore;
+  readonly invoiceRecords: Map<string, InvoiceUpdate>;
+  readonly subscriptionRecords: Map<string, SubscriptionState>;
+}
+
+interface Marker {
+  status: 'claimed' | 'done';
+  token?: string;
+  recorded?: RecordedOutcome;
+}
+
+export function memoryWebhookStore(): MemoryWebhookStore {
+  const markers = new Map<string, Marker>();
+  const invoiceRecords = new Map<string, InvoiceUpdate>();
+  const subscriptionRecords = new Map<string, SubscriptionState>();
+  const ownMarker = (eventId: string, token: string) => {
+    const marker = markers.get(eventId);
+    if (marker?.token !== token) throw new Error(`the claim on event ${eventId} is not held by this delivery`);
+    return marker;
+  };
+  return {
+    invoiceRecords,
+    subscriptionRecords,
+    ledger: {
+      async claim({ eventId }) {
+        const marker = markers.get(eventId);
+        if (marker?.status === 'done') return { kind: 'done' };
+        if (marker?.token) return { kind: 'in_progress' };
+        const token = randomUUID();
+        markers.set(eventId, { status: 'claimed', token, ...(marker?.recorded ? { recorded: marker.recorded } : {}) });
+        return { kind: 'claimed', token, ...(marker?.recorded ? { recorded: marker.recorded } : {}) };
+      },
+      async recordOutcome(eventId, token, outcome) {
+        ownMarker(eventId, token).recorded = outcome;
+      },
+      async complete(eventId, token) {
+        const marker = ownMarker(eventId, token);
+        marker.status = 'done';
+        delete marker.token;
+      },
+      async release(eventId, token) {
+        delete ownMarker(eventId, token).token;
+      },
+    },
+    invoices: {
+      async applyInvoiceUpdate(update) {
+        const previous = invoiceRecords.get(update.invoiceId);
+        const forward =
+          !previous ||
+          previous.eventId === update.eventId ||
+          previous.statusRank < update.statusRank ||
+          (previous.statusRank === update.statusRank && isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
+        if (!forward) return { applied: false };
+        invoiceRecords.set(update.invoiceId, update);
+        return { applied: true, ...(previous ? { previous: { status: previous.status, lastEventId: previous.eventId } } : {}) };
+      },
+    },
+    subscriptions: {
+      async upsertSubscription(state) {
+        const stored = subscriptionRecords.get(state.subscriptionId);
+        const stamp = (s: SubscriptionState) => ({ created: s.lastEventCreated, eventId: s.lastEventId });
+        if (stored && stored.lastEventId !== state.lastEventId && !isNewer(stamp(state), stamp(stored))) return { applied: false };
+        subscriptionRecords.set(state.subscriptionId, state);
+        return { applied: true };
+      },
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { formatMoney, fromMinorUnits } from '../money.js';
+import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../store/records.js';
+import type { InvoiceEventType, StripeInvoice } from './events.js';
+import { notification, type NotificationKind } from './notifications.js';
+import type { InvoiceUpdate, InvoiceUpdateResult, Notification } from './ports.js';
+
+/** The status an invoice reaches with each event; `payment_failed` is an open invoice whose last attempt failed. */
+export const INVOICE_STATUS_BY_EVENT: Readonly<Record<InvoiceEventType, InvoiceStatus>> = {
+  'invoice.finalized': 'open',
+  'invoice.paid': 'paid',
+  'invoice.payment_succeeded': 'paid',
+  'invoice.payment_failed': 'payment_failed',
+  'invoice.voided': 'void',
+  'invoice.marked_uncollectible': 'uncollectible',
+  'invoice.overdue': 'overdue',
+};
+
+interface InvoiceAnnouncement {
+  readonly kind: NotificationKind;
+  readonly amountOf: 'amountPaid' | 'amountDue';
+  readonly subject: (invoice: string, amount: string) => string;
+}
+
+const ANNOUNCED_STATUS: Partial<Record<InvoiceStatus, InvoiceAnnouncement>> = {
+  paid: { kind: 'payment_succeeded', amountOf: 'amountPaid', subject: (invoice, amount) => `Payment succeeded: invoice ${invoice} (${amount})` },
+  payment_failed: { kind: 'payment_failed', amountOf: 'amountDue', subject: (invoice, amount) => `Payment failed: invoice ${invoice} (${amount} due)` },
+  overdue: { kind: 'invoice_overdue', amountOf: 'amountDue', subject: (invoice, amount) => `Invoice overdue: ${invoice} (${amount} due)` },
+};
+
+export function invoiceUpdateFrom(
+  event: { readonly id: string; readonly type: InvoiceEventType; readonly created: number },
+  invoice: StripeInvoice,
+): InvoiceUpdate {
+  const status = INVOICE_STATUS_BY_EVENT[event.type];
+  const subscriptionId = invoice.parent?.subscription_details?.subscription;
+  return {
+    invoiceId: invoice.id,
+    stripeCustomerId: invoice.customer,
+    status,
+    statusRank: INVOICE_STATUS_RANK[status],
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    currency: invoice.currency,
+    ...(invoice.hosted_invoice_url ? { hostedInvoiceUrl: invoice.hosted_invoice_url } : {}),
+    ...(invoice.number ? { invoiceNumber: invoice.number } : {}),
+    ...(subscriptionId ? { subscriptionId } : {}),
+    eventId: event.id,
+    eventType: event.type,
+    eventCreated: event.created,
+  };
+}
+
+/**
+ * Whether an applied invoice update is news. `invoice.paid` and `invoice.payment_succeeded` both arrive for one
+ * payment, so "paid" is announced only on the change to paid; every failed attempt is announced. A stale event
+ * (not applied: the invoice is already further along) announces nothing, so a late failure never follows a payment.
+ */
+export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdateResult, livemode: boolean): Notification | undefined {
+  const announcement = ANNOUNCED_STATUS[update.status];
+  if (!announcement || !result.applied) return undefined;
+  const previous = result.previous;
+  const repeatOfThisEvent = previous?.lastEventId === update.eventId;
+  const changed = !previous || previous.status !== update.status || repeatOfThisEvent;
+  if (!changed && update.status !== 'payment_failed') return undefined;
+
+  const amount = formatMoney(fromMinorUnits(update[announcement.amountOf], update.currency), update.currency);
+  const subject = announcement.subject(update.invoiceNumber ?? update.invoiceId, amount);
+  return notification(announcement.kind, subject, {
+    eventId: update.eventId,
+    eventType: update.eventType,
+    livemode,
+    stripeCustomerId: update.stripeCustomerId,
+    ...(previous?.customerId ? { customerId: previous.customerId } : {}),
+    invoiceId: update.invoiceId,
+    ...(update.subscriptionId ? { subscriptionId: update.subscriptionId } : {}),
+  }, {
+    status: update.status,
+    amountDue: update.amountDue,
+    amountPaid: update.amountPaid,
+    currency: update.currency,
+    ...(update.hostedInvoiceUrl ? { hostedInvoiceUrl: update.hostedInvoiceUrl } : {}),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Structured JSON logs and CloudWatch embedded-metric-format lines, written straight to stdout: in Lambda a
+ * line that is a JSON object becomes a searchable log event, and an `_aws` member turns it into metrics.
+ * Never pass secrets, signature headers or bodies here.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+export type LineWriter = (line: string) => void;
+
+export const METRICS_NAMESPACE = 'StripeBillingWebhook';
+export const SERVICE_NAME = 'billing-webhook';
+
+export interface Telemetry {
+  log(level: LogLevel, message: string, fields?: LogFields): void;
+  /** One metrics line per delivery. */
+  delivery(metrics: DeliveryMetrics): void;
+}
+
+export interface DeliveryMetrics {
+  readonly eventType: string;
+  readonly outcome: string;
+  readonly latencyMs: number;
+  readonly signatureFailure: boolean;
+  readonly duplicate: boolean;
+}
+
+export const stdoutWriter: LineWriter = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+export function jsonTelemetry(write: LineWriter = stdoutWriter, clock: () => number = Date.now): Telemetry {
+  return {
+    log(level, message, fields = {}) {
+      write(JSON.stringify({ timestamp: new Date(clock()).toISOString(), level, service: SERVICE_NAME, message, ...fields }));
+    },
+    delivery(metrics) {
+      write(JSON.stringify(metricsLine(metrics, clock())));
+    },
+  };
+}
+
+export function metricsLine(metrics: DeliveryMetrics, timestampMs: number) {
+  return {
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['Service'], ['Service', 'Outcome'], ['Service', 'EventType', 'Outcome']],
+          Metrics: [
+            { Name: 'Events', Unit: 'Count' },
+            { Name: 'SignatureFailures', Unit: 'Count' },
+            { Name: 'Duplicates', Unit: 'Count' },
+            { Name: 'Latency', Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    },
+    Service: SERVICE_NAME,
+    EventType: metrics.eventType,
+    Outcome: metrics.outcome,
+    Events: 1,
+    SignatureFailures: metrics.signatureFailure ? 1 : 0,
+    Duplicates: metrics.duplicate ? 1 : 0,
+    Latency: Math.round(metrics.latencyMs * 1000) / 1000,
+  };
+}
+
+export const silentTelemetry: Telemetry = { log() {}, delivery() {} };

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDynalite, type Dynalite } from '../support/dynalite.js';
+import { startMoto, type Moto } from '../support/moto.js';
+import { fixtureEvent, signedDelivery, withIds, type FixtureName } from '../support/stripeEvents.js';
+import { deployHarness, type WebhookHarness } from '../support/webhookHarness.js';
+import { buildWebhookBundle } from '../support/webhookLambda.js';
+
+const SECRET = 'whsec_orderingSecret0123456789abcdef';
+const LIFECYCLE: readonly FixtureName[] = [
+  'customer.subscription.created',
+  'customer.subscription.updated.quantity',
+  'customer.subscription.trial_will_end',
+  'customer.subscription.updated.active',
+  'customer.subscription.deleted',
+];
+const SUBSCRIPTION = 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT';
+
+let moto: Moto;
+let dynalite: Dynalite;
+let harness: WebhookHarness;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  dynalite = await startDynalite();
+  // DynamoDB on dynalite (in-process, fast for 600 deliveries); SNS and SSM on moto.
+  harness = await deployHarness(moto, buildWebhookBundle(), { secretValue: SECRET, dynamoEndpoint: dynalite.endpoint });
+});
+afterAll(async () => {
+  await dynalite?.stop();
+  await moto?.stop();
+});
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, index) => permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]));
+}
+
+/** The lifecycle's events for a subscription of its own, with event ids of their own. */
+function lifecycleFor(run: number) {
+  return LIFECYCLE.map((name) => {
+    const event = fixtureEvent(name);
+    return withIds(event, { [SUBSCRIPTION]: `sub_order${run}`, [event.id]: `${event.id}r${run}` });
+  });
+}
+
+function comparable(record: Record<string, unknown> | undefined) {
+  const state: Record<string, unknown> = { ...record, lastEvent: String(record?.lastEventId).replace(/r\d+$/, '') };
+  for (const perRun of ['subscriptionId', 'updatedAt', 'lastEventId']) delete state[perRun];
+  return state;
+}
+
+describe('billing-handler bundle: subscription events in any order', () => {
+  it('reaches the same final state and the same three announcements for all 120 orders of a lifecycle', async () => {
+    const orders = permutations([0, 1, 2, 3, 4]);
+    expect(orders).toHaveLength(120);
+
+    const finals = [];
+    for (const [run, order] of orders.entries()) {
+      const events = lifecycleFor(run);
+      for (const index of order) {
+        const response = await harness.deliver(signedDelivery(JSON.stringify(events[index]), SECRET));
+        expect(response.statusCode).toBe(200);
+      }
+      finals.push(comparable(await harness.subscription(`sub_order${run}`)));
+    }
+
+    expect(finals[0]).toMatchObject({ status: 'canceled', lastEvent: fixtureEvent('customer.subscription.deleted').id, endedAt: expect.any(Number) });
+    for (const final of finals) expect(final).toEqual(finals[0]);
+
+    const bySubscription = new Map<string, string[]>();
+    for (const message of await harness.messages()) {
+      const kinds = bySubscription.get(message.attributes.subscriptionId ?? '') ?? [];
+      bySubscription.set(message.attributes.subscriptionId ?? '', [...kinds, message.attributes.notification ?? '']);
+    }
+    expect(bySubscription.size).toBe(120);
+    for (const kinds of bySubscription.values()) {
+      expect(kinds.sort()).toEqual(['subscription_canceled', 'subscription_created', 'subscription_trial_ending']);
+    }
+  });
+
+  it('breaks a tie between two updates created in the same second the same way in both orders', async () => {
+    const first = withIds(fixtureEvent('customer.subscription.updated.quantity'), { [SUBSCRIPTION]: 'sub_tieA', evt_1SwZb22eZvKYlo2CsUbUp001: 'evt_tieA1' });
+    const second = { ...withIds(fixtureEvent('customer.subscription.updated.active'), { [SUBSCRIPTION]: 'sub_tieA', evt_1SwZd42eZvKYlo2CsUbUp002: 'evt_tieA2' }), created: first.created };
+    const mirrored = [second, first].map((event) => withIds(event, { sub_tieA: 'sub_tieB', evt_tieA: 'evt_tieB' }));
+
+    for (const event of [first, second, ...mirrored]) {
+      expect((await harness.deliver(signedDelivery(JSON.stringify(event), SECRET))).statusCode).toBe(200);
+    }
+
+    expect(await harness.subscription('sub_tieA')).toMatchObject({ lastEventId: 'evt_tieA2', status: 'active' });
+    expect(await harness.subscription('sub_tieB')).toMatchObject({ lastEventId: 'evt_tieB2', status: 'active' });
+  });
+});
