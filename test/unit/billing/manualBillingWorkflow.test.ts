@@ -30,7 +30,7 @@ describe('manual-billing workflow', async () => {
   it('waits for the billing-approval reviewers and assumes its role through OIDC', () => {
     expect(job.environment).toBe('billing-approval');
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(workflow.permissions).toEqual({ contents: 'read' });
+    expect(workflow.permissions).toEqual({});
     const credentials = job.steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(credentials?.with?.['role-to-assume']).toBe('${{ vars.AWS_BILLING_ROLE_ARN }}');
     expect(workflow.concurrency['cancel-in-progress']).toBe(false);
