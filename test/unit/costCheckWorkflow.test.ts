@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+interface Step {
+  id?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, string>;
+}
+const workflow = parse(readFileSync('.github/workflows/cost-check.yml', 'utf8')) as {
+  on: { schedule: Array<{ cron: string }>; workflow_dispatch: { inputs: Record<string, unknown> } };
+  permissions: Record<string, string>;
+  concurrency: { group: string; 'cancel-in-progress': boolean };
+  jobs: Record<string, { permissions: Record<string, string>; steps: Step[] }>;
+};
+
+describe('the daily cost-check workflow', () => {
+  const job = workflow.jobs['cost-check']!;
+  const uses = job.steps.map((step) => step.uses?.replace(/@.*/, '') ?? '');
+
+  it('runs at 06:00 UTC and by hand with a period and a dry run', () => {
+    expect(workflow.on.schedule).toEqual([{ cron: '0 6 * * *' }]);
+    expect(Object.keys(workflow.on.workflow_dispatch.inputs)).toEqual(['period', 'dry-run']);
+  });
+
+  it('grants only what the job needs, and the OIDC token only to that job', () => {
+    expect(workflow.permissions).toEqual({});
+    expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(job.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_BILLING_ROLE_ARN }}');
+  });
+
+  it('never cancels a run that may be talking to Stripe, and shares its queue with manual billing', () => {
+    expect(workflow.concurrency).toEqual({ group: 'billing', 'cancel-in-progress': false });
+    const manual = parse(readFileSync('.github/workflows/manual-billing.yml', 'utf8')) as { concurrency: unknown };
+    expect(manual.concurrency).toEqual(workflow.concurrency);
+  });
+
+  it('checks costs, uploads the report, then bills the overage and trues up last month', () => {
+    expect(uses).toEqual([
+      'actions/checkout',
+      'aws-actions/configure-aws-credentials',
+      './actions/cost-check',
+      'actions/upload-artifact',
+      './actions/billing',
+      './actions/billing',
+    ]);
+    const [, , costs, upload, overage, trueUp] = job.steps as [Step, Step, Step, Step, Step, Step];
+    expect(upload.with?.path).toBe(`\${{ steps.${costs.id}.outputs.report-path }}`);
+    expect(overage.with?.['cost-report']).toBe(`\${{ steps.${costs.id}.outputs.report-path }}`);
+    expect(overage.if).toContain('over-allowance');
+    expect(trueUp.with).toMatchObject({ mode: 'true-up', period: 'previous' });
+  });
+});
