@@ -4,13 +4,13 @@
 //   STRIPE_API_KEY=rk_live_... BILLING_TABLE=... SUBSCRIPTIONS_TABLE=... SNS_TOPIC_ARN=... \
 //     npm run replay-events -- --since 2026-11-20T00:00:00Z [--types invoice.paid,invoice.payment_failed]
 import { parseArgs } from 'node:util';
-import Stripe from 'stripe';
 import { webhookServiceFromEnvironment } from '../lambda/billing-handler/wiring.js';
 import { describeError } from '../src/errors.js';
 import { listEventsSince } from '../src/stripe/events.js';
 import { HANDLED_EVENT_TYPES } from '../src/webhooks/events.js';
 import { parseSince, replayEvents } from '../src/webhooks/replay.js';
 import { silentTelemetry } from '../src/webhooks/telemetry.js';
+import { createStripe } from '../src/stripe/client.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { since: { type: 'string' }, types: { type: 'string' } } });
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const since = parseSince(values.since, Date.now());
   const types = values.types ? values.types.split(',').map((type) => type.trim()).filter(Boolean) : HANDLED_EVENT_TYPES;
   const service = webhookServiceFromEnvironment(process.env, { telemetry: silentTelemetry });
-  const stripe = new Stripe(apiKey, { maxNetworkRetries: 3 });
+  const stripe = createStripe(apiKey, { networkRetries: 3 });
 
   console.log(`replaying ${types.length} event type(s) created since ${new Date(since * 1000).toISOString()}`);
   const summary = await replayEvents(listEventsSince(stripe, since, types), { process: service.processEvent, report: (line) => console.log(line) });

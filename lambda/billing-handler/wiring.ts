@@ -1,4 +1,4 @@
-import { createAwsClients } from '../../src/aws/clients.js';
+import { createDynamoClient, createSnsClient, createSsmClient } from '../../src/aws/clients.js';
 import { readSecretParameter } from '../../src/aws/ssm.js';
 import { snsPublisher } from '../../src/notify/sns.js';
 import { stripeSignatureVerifier } from '../../src/stripe/webhookSignature.js';
@@ -14,13 +14,14 @@ export function webhookServiceFromEnvironment(
   overrides: Partial<WebhookServiceDeps> = {},
 ): WebhookService {
   const config = webhookConfigFrom(env);
-  const aws = createAwsClients();
+  const dynamo = createDynamoClient();
+  const ssm = createSsmClient();
   return createWebhookService({
-    ledger: dynamoEventLedger(aws.dynamo, config.billingTable),
-    invoices: dynamoInvoiceStore(aws.dynamo, config.billingTable),
-    subscriptions: dynamoSubscriptionStore(aws.dynamo, config.subscriptionsTable),
-    publish: snsPublisher(aws.sns, config.snsTopicArn),
-    secrets: cachedSecrets(() => readSecretParameter(aws.ssm, config.secretParameter), config.secretCacheTtlMs),
+    ledger: dynamoEventLedger(dynamo, config.billingTable),
+    invoices: dynamoInvoiceStore(dynamo, config.billingTable),
+    subscriptions: dynamoSubscriptionStore(dynamo, config.subscriptionsTable),
+    publish: snsPublisher(createSnsClient(), config.snsTopicArn),
+    secrets: cachedSecrets(() => readSecretParameter(ssm, config.secretParameter), config.secretCacheTtlMs),
     verify: stripeSignatureVerifier,
     telemetry: jsonTelemetry(),
     clock: Date.now,

@@ -26,20 +26,58 @@ export interface AwsClientOptions {
 /** Cost Explorer has a single endpoint in us-east-1 whatever the region of the rest. */
 export const COST_EXPLORER_REGION = 'us-east-1';
 
+/**
+ * Clients are built on first use, so a caller pays only for the ones it touches; the webhook Lambda, which never
+ * reads Cost Explorer, imports `createDynamoClient` and friends directly and its bundle leaves Cost Explorer out.
+ */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const common = {
+  let costExplorer: CostExplorerClient | undefined;
+  let dynamo: DynamoDBDocumentClient | undefined;
+  let sns: SNSClient | undefined;
+  let ssm: SSMClient | undefined;
+  return {
+    get costExplorer() {
+      return (costExplorer ??= createCostExplorerClient(options));
+    },
+    get dynamo() {
+      return (dynamo ??= createDynamoClient(options));
+    },
+    get sns() {
+      return (sns ??= createSnsClient(options));
+    },
+    get ssm() {
+      return (ssm ??= createSsmClient(options));
+    },
+  };
+}
+
+// Cost Explorer throttling needs longer back-off than the SDK's; src/aws/costExplorer.ts retries it instead.
+export function createCostExplorerClient(options: AwsClientOptions = {}): CostExplorerClient {
+  return new CostExplorerClient({ ...common(options), maxAttempts: 1, region: COST_EXPLORER_REGION });
+}
+
+export function createDynamoClient(options: AwsClientOptions = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...common(options), region: region(options) }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
+  return new SNSClient({ ...common(options), region: region(options) });
+}
+
+export function createSsmClient(options: AwsClientOptions = {}): SSMClient {
+  return new SSMClient({ ...common(options), region: region(options) });
+}
+
+function region(options: AwsClientOptions): string {
+  return options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+}
+
+function common(options: AwsClientOptions) {
+  return {
     maxAttempts: 5,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
-  };
-  return {
-    // Cost Explorer throttling needs longer back-off than the SDK's; src/aws/costExplorer.ts retries it instead.
-    costExplorer: new CostExplorerClient({ ...common, maxAttempts: 1, region: COST_EXPLORER_REGION }),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, region }), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-    sns: new SNSClient({ ...common, region }),
-    ssm: new SSMClient({ ...common, region }),
   };
 }

@@ -6,6 +6,8 @@ export interface StripeClientOptions {
   readonly port?: number;
   readonly protocol?: 'http' | 'https';
   readonly timeoutMs?: number;
+  /** stripe-node's own retries; 0 by default because billing retries itself. Reads (listing events) may use them. */
+  readonly networkRetries?: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface StripeClientOptions {
 export function createStripe(secretKey: string, options: StripeClientOptions = {}): Stripe {
   const base = apiBaseFromEnv();
   return new Stripe(secretKey, {
-    maxNetworkRetries: 0,
+    maxNetworkRetries: options.networkRetries ?? 0,
     timeout: options.timeoutMs ?? 30_000,
     appInfo: { name: 'aws-stripe-billing-actions' },
     ...base,
