@@ -74,6 +74,7 @@ function attribute(
     window,
     metric: options.metric,
     currency: config.currency,
+    ...(costs.units.size > 0 ? { costUnit: [...costs.units].sort().join('+') } : {}),
     estimated: costs.estimated,
     generatedAt: options.now.toISOString(),
     customers,

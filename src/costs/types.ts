@@ -1,15 +1,5 @@
 import type { Micros } from '../money.js';
 
-/** One row of Cost Explorer data after attribution: who, which service, which day, how much. */
-export interface CostLine {
-  /** The allocation dimension's value (account id, tag value, cost category value); '' where none. */
-  readonly key: string;
-  readonly service: string;
-  readonly date: string;
-  readonly amount: Micros;
-  readonly estimated: boolean;
-}
-
 export interface CustomerCosts {
   readonly customerId: string;
   readonly name: string;
@@ -31,6 +21,11 @@ export interface CostSnapshot {
   readonly window: { readonly start: string; readonly endExclusive: string; readonly complete: boolean };
   readonly metric: string;
   readonly currency: string;
+  /**
+   * The currency Cost Explorer reported the amounts in ("USD"), absent when there was no data. Amounts are never
+   * converted: a customer whose currency differs cannot be billed from them.
+   */
+  readonly costUnit?: string;
   /** True when any of the data is Cost Explorer's `Estimated` (the current month always is). */
   readonly estimated: boolean;
   readonly generatedAt: string;

@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertMarkerStore } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
+import { isConditionFailure } from './conditions.js';
 import { alertKey } from './keys.js';
 import type { AlertMarker } from './records.js';
 
@@ -33,7 +33,7 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
         );
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (isConditionFailure(error)) return false;
         throw error;
       }
     },
@@ -58,7 +58,7 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
           ExpressionAttributeValues: { ':claimed': 'claimed' },
         }),
       ).catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!(isConditionFailure(error))) throw error;
       });
     },
     async wasSent(alert) {

@@ -5,6 +5,7 @@ import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { ledgerEntryKey, ledgerPartition } from './keys.js';
 import type { InvoiceRecord, LedgerEntryRecord } from './records.js';
+import { isConditionFailure } from './conditions.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
@@ -136,9 +137,6 @@ function toEntry(record: LedgerEntryRecord): LedgerEntry {
   return entry as unknown as LedgerEntry;
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string }).name === 'ConditionalCheckFailedException';
-}
 
 async function withTableErrors<T>(tableName: string, what: string, operation: () => Promise<T>): Promise<T> {
   try {

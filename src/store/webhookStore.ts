@@ -13,6 +13,7 @@ import type {
 } from '../webhooks/ports.js';
 import { invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
 import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from './records.js';
+import { isConditionFailure } from './conditions.js';
 
 /** Dedupe markers outlive Stripe's 3-day retries and its 30-day event list, so a backfill never repeats an effect. */
 export const EVENT_MARKER_TTL_SECONDS = 35 * 24 * 3600;
@@ -209,6 +210,3 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
   };
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-}
