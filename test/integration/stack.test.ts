@@ -1,7 +1,15 @@
 import { DescribeTableCommand, DynamoDBClient, ListTagsOfResourceCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, invoiceByCustomerKey, invoiceKey } from '../../src/store/keys.js';
+import {
+  BILLING_TABLE_KEYS,
+  BY_CUSTOMER_INDEX,
+  BY_STRIPE_CUSTOMER_INDEX,
+  invoiceByCustomerKey,
+  invoiceKey,
+  subscriptionKey,
+  SUBSCRIPTIONS_TABLE_KEYS,
+} from '../../src/store/keys.js';
 import { loadTemplate, withoutResources, type Template } from '../support/cloudformation.js';
 import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/moto.js';
 
@@ -94,12 +102,34 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
       expect(found.Items?.map((i) => i.pk?.S)).toEqual(['INVOICE#in_123']);
     });
 
-    it('creates the subscriptions table with a single pk hash key, on demand', async () => {
+    it('creates the subscriptions table with the key scheme and byStripeCustomer index of src/store/keys.ts, on demand', async () => {
       const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: outputs.SubscriptionsTableName }));
       expect(Table?.TableName).toBe('stripe-billing-dev-subscriptions');
-      expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      expect(Table?.KeySchema).toEqual([{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }]);
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(Table?.GlobalSecondaryIndexes ?? []).toEqual([]);
+      expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
+      const index = Table?.GlobalSecondaryIndexes?.[0];
+      expect(index?.IndexName).toBe(BY_STRIPE_CUSTOMER_INDEX.name);
+      expect(index?.KeySchema).toEqual([
+        { AttributeName: BY_STRIPE_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
+        { AttributeName: BY_STRIPE_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
+      ]);
+      expect(index?.Projection?.ProjectionType).toBe('ALL');
+    });
+
+    it('stores a subscription under its key and finds it through the byStripeCustomer index', async () => {
+      const item = { ...subscriptionKey('sub_123'), [BY_STRIPE_CUSTOMER_INDEX.partition]: 'cus_123', status: 'active' };
+      await dynamo.send(new PutItemCommand({ TableName: outputs.SubscriptionsTableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }));
+      const found = await dynamo.send(
+        new QueryCommand({
+          TableName: outputs.SubscriptionsTableName,
+          IndexName: BY_STRIPE_CUSTOMER_INDEX.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': BY_STRIPE_CUSTOMER_INDEX.partition },
+          ExpressionAttributeValues: { ':pk': { S: 'cus_123' } },
+        }),
+      );
+      expect(found.Items?.map((i) => i[SUBSCRIPTIONS_TABLE_KEYS.partition]?.S)).toEqual(['sub_123']);
     });
 
     it('creates the alert topic', async () => {
@@ -131,10 +161,9 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
       expect(outputs.BillingJobsRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-BillingJobsRole-/);
     });
 
-    it('trusts the scheduled-jobs role for main and the billing environments of the repository only', async () => {
+    it('trusts the scheduled-jobs role for main and the billing-approval environment of the repository only', async () => {
       expect(await gitHubSubjects(outputs.BillingJobsRoleArn!)).toEqual([
         'repo:acme/aws-stripe-billing:ref:refs/heads/main',
-        'repo:acme/aws-stripe-billing:environment:billing',
         'repo:acme/aws-stripe-billing:environment:billing-approval',
       ]);
     });

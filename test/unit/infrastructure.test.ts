@@ -1,5 +1,11 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BudgetAlert } from '../../src/alerts/evaluate.js';
+import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
+import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/store/keys.js';
+import { CLAIM_LEASE_MS, dynamoEventLedger } from '../../src/store/webhookStore.js';
+import { METRICS_NAMESPACE, metricsLine, SERVICE_NAME } from '../../src/webhooks/telemetry.js';
 import { flattenValues, loadTemplate, policyStatements, referencedIds, type Json, type Resource, type Template } from '../support/cloudformation.js';
 
 /**
@@ -186,14 +192,48 @@ describe('infrastructure.yaml', () => {
       ]);
       expect(p.TimeToLiveSpecification).toEqual({ AttributeName: BILLING_TABLE_KEYS.ttl, Enabled: true });
       const attributes = (p.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>).map((a) => `${a.AttributeName}:${a.AttributeType}`);
-      expect(attributes.sort()).toEqual(['gsi1pk:S', 'gsi1sk:S', 'pk:S', 'sk:S']);
+      expect(attributes.sort()).toEqual(
+        [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => `${name}:S`).sort(),
+      );
     });
 
-    it('gives the subscriptions table a single string hash key pk and no TTL', () => {
+    it('gives the subscriptions table the key and byStripeCustomer index of src/store/keys.ts, and no TTL', () => {
       const p = props(resources.SubscriptionsTable);
-      expect(p.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
-      expect(p.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+      expect(p.KeySchema).toEqual([{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }]);
+      expect(p.GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: BY_STRIPE_CUSTOMER_INDEX.name,
+          KeySchema: [
+            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
+            { AttributeName: BY_STRIPE_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ]);
+      const attributes = (p.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>).map((a) => `${a.AttributeName}:${a.AttributeType}`);
+      expect(attributes.sort()).toEqual(
+        [...new Set([SUBSCRIPTIONS_TABLE_KEYS.partition, BY_STRIPE_CUSTOMER_INDEX.partition, BY_STRIPE_CUSTOMER_INDEX.sort])].map((name) => `${name}:S`).sort(),
+      );
       expect(p.TimeToLiveSpecification).toBeUndefined();
+    });
+
+    it('expires webhook event markers and alert markers through the TTL attribute of the billing table', async () => {
+      const sent: Array<Record<string, unknown>> = [];
+      const dynamo = { send: (command: { input: Record<string, unknown> }) => (sent.push(command.input), Promise.resolve({})) } as unknown as DynamoDBDocumentClient;
+      const nowMs = Date.UTC(2026, 10, 1);
+
+      await dynamoEventLedger(dynamo, 'billing').claim({ eventId: 'evt_1', eventType: 'invoice.paid', eventCreated: 1 }, nowMs);
+      const claim = sent.pop()!;
+      const ttlValue = /(?:^|[ ,])([A-Za-z0-9_]+) = (:[A-Za-z0-9_]+)/g;
+      const sets = Object.fromEntries([...String(claim.UpdateExpression).matchAll(ttlValue)].map((m) => [m[1], m[2]]));
+      const markerExpiry = (claim.ExpressionAttributeValues as Record<string, unknown>)[sets[BILLING_TABLE_KEYS.ttl] ?? ''];
+      expect(markerExpiry, `event marker sets ${BILLING_TABLE_KEYS.ttl}`).toBeTypeOf('number');
+      expect(markerExpiry as number).toBeGreaterThan(nowMs / 1000);
+
+      const alert = { period: '2026-11', scope: 'TOTAL', kind: 'actual', level: 80 } as BudgetAlert;
+      await dynamoAlertMarkers(dynamo, 'billing').claim(alert, new Date(nowMs));
+      const item = sent.pop()!.Item as Record<string, unknown>;
+      expect(item[BILLING_TABLE_KEYS.ttl], `alert marker sets ${BILLING_TABLE_KEYS.ttl}`).toBeTypeOf('number');
     });
   });
 
@@ -207,12 +247,19 @@ describe('infrastructure.yaml', () => {
         Architectures: ['arm64'],
         Handler: 'handler.handler',
         MemorySize: 256,
-        Timeout: 10,
         Code: { S3Bucket: { Ref: 'ArtifactBucket' }, S3Key: { Ref: 'ArtifactKey' } },
         Role: { 'Fn::GetAtt': ['WebhookFunctionRole', 'Arn'] },
         LoggingConfig: { LogGroup: { Ref: 'WebhookLogGroup' } },
       });
       expect(props(resources.WebhookLogGroup).RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+    });
+
+    it('times out within 30 s, well inside the event claim lease, and before the API integration gives up', () => {
+      const timeout = props(resources.WebhookFunction).Timeout as number;
+      expect(timeout).toBe(10);
+      expect(timeout).toBeLessThanOrEqual(30);
+      expect(timeout * 1000).toBeLessThan(CLAIM_LEASE_MS);
+      expect(props(resources.WebhookIntegration).TimeoutInMillis as number).toBeGreaterThan(timeout * 1000);
     });
 
     it('passes the table names, topic ARN and webhook secret parameter name in the environment', () => {
@@ -224,10 +271,27 @@ describe('infrastructure.yaml', () => {
       });
     });
 
-    it('has a role limited to its log group, the two tables, the topic and the webhook secret', () => {
+    it('sets only environment variables that src/webhooks/config.ts reads', async () => {
+      const source = await readFile('src/webhooks/config.ts', 'utf8');
+      const read = new Set([...source.matchAll(/(?:read|positive)\('([A-Z_]+)'/g)].map((m) => m[1]));
+      expect(read.size).toBeGreaterThan(0);
+      const variables = Object.keys((props(resources.WebhookFunction).Environment as { Variables: Record<string, Json> }).Variables);
+      for (const variable of variables) expect(read, variable).toContain(variable);
+    });
+
+    it('has a role with exactly the calls of the handler: its log group, event markers, invoices, subscriptions, topic, secret', () => {
       const statements = policyStatements(infrastructure).filter((s) => s.resource === 'WebhookFunctionRole' && s.kind === 'permissions');
-      const targets = statements.flatMap((s) => list(s.statement.Resource)).flatMap((r) => [...referencedIds(r)]);
-      expect(new Set(targets)).toEqual(new Set(['WebhookLogGroup', 'BillingTable', 'SubscriptionsTable', 'AlertTopic', 'WebhookSecretParameter']));
+      const grants = statements.map((s) => ({ actions: list(s.statement.Action).map(String).sort(), resources: list(s.statement.Resource) }));
+      expect(grants).toEqual([
+        { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }] },
+        // src/store/webhookStore.ts: UpdateCommand and GetCommand on the billing table, by primary key only.
+        { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [{ 'Fn::GetAtt': ['BillingTable', 'Arn'] }] },
+        // src/store/webhookStore.ts: PutCommand on the subscriptions table.
+        { actions: ['dynamodb:PutItem'], resources: [{ 'Fn::GetAtt': ['SubscriptionsTable', 'Arn'] }] },
+        { actions: ['sns:Publish'], resources: [{ Ref: 'AlertTopic' }] },
+        { actions: ['ssm:GetParameter'], resources: [expect.anything()] },
+      ]);
+      expect(statements.flatMap((s) => list(s.statement.Action)).filter((a) => String(a).startsWith('kms:'))).toEqual([]);
       const secret = statements.find((s) => s.statement.Sid === 'ReadWebhookSecret')!.statement;
       expect(secret.Action).toBe('ssm:GetParameter');
       expect(subText(secret.Resource)).toBe('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WebhookSecretParameter}');
@@ -311,16 +375,40 @@ describe('infrastructure.yaml', () => {
         expect(subText(props(alarm).AlarmName), id).toMatch(/^\$\{AWS::StackName\}-/);
       }
       expect(props(resources.SignatureFailuresAlarm)).toMatchObject({
-        Namespace: 'StripeBilling',
+        Namespace: METRICS_NAMESPACE,
         MetricName: 'SignatureFailures',
-        Dimensions: [{ Name: 'Service', Value: 'billing-handler' }],
+        Dimensions: [{ Name: 'Service', Value: SERVICE_NAME }],
       });
+    });
+
+    it('alarms only on handler metrics, in the namespace and with a dimension set, that src/webhooks/telemetry.ts emits', () => {
+      const { emitted, dimensionSets, namespace, line } = emittedMetrics();
+      const custom = resourcesOfType(infrastructure, 'AWS::CloudWatch::Alarm').filter(([, a]) => !String(props(a).Namespace ?? 'AWS/').startsWith('AWS/'));
+      expect(custom.map(([id]) => id)).toEqual(['SignatureFailuresAlarm']);
+      for (const [id, alarm] of custom) {
+        const p = props(alarm);
+        expect(p.Namespace, id).toBe(namespace);
+        expect(emitted, id).toContain(p.MetricName);
+        const dimensions = p.Dimensions as Array<{ Name: string; Value: Json }>;
+        expect(dimensionSets, id).toContainEqual(dimensions.map((d) => d.Name));
+        for (const d of dimensions) expect(d.Value, `${id} ${d.Name}`).toBe(line[d.Name]);
+      }
     });
 
     it('has a dashboard with webhook traffic, outcomes, latency, table activity and the alarms', () => {
       const body = subText(props(resources.BillingDashboard).DashboardBody);
-      for (const metric of ['"Count"', '"EventsProcessed"', '"Duplicates"', '"SignatureFailures"', '"Latency"', '"ConsumedWriteCapacityUnits"', '"type": "alarm"']) {
+      for (const metric of ['"Count"', '"Events"', '"Duplicates"', '"SignatureFailures"', '"Latency"', '"ConsumedWriteCapacityUnits"', '"type": "alarm"']) {
         expect(body).toContain(metric);
+      }
+      // Every non-AWS metric of the dashboard is one the handler emits, under its namespace and Service dimension.
+      const { emitted, namespace, line } = emittedMetrics();
+      const rows = [...body.matchAll(/\[("[^"\]]+"(?:, "[^"\]]+")*)/g)].map((m) => JSON.parse(`[${m[1]!}]`) as string[]);
+      const custom = rows.filter((row) => !row[0]!.startsWith('AWS/'));
+      expect(custom.length).toBeGreaterThan(0);
+      for (const [ns, metric, dimension, value] of custom) {
+        expect(ns, metric).toBe(namespace);
+        expect(emitted, metric).toContain(metric);
+        expect([dimension, value], metric).toEqual(['Service', line.Service]);
       }
       const alarms = resourcesOfType(infrastructure, 'AWS::CloudWatch::Alarm').map(([id]) => id);
       expect([...referencedIds(props(resources.BillingDashboard).DashboardBody)]).toEqual(expect.arrayContaining(alarms));
@@ -330,26 +418,38 @@ describe('infrastructure.yaml', () => {
   describe('role of the scheduled GitHub jobs', () => {
     const statements = policyStatements(infrastructure).filter((s) => s.resource === 'BillingJobsRole');
 
-    it('is trusted for main and the billing environments of this repository', () => {
+    it('is trusted for main (cost-check.yml) and the billing-approval environment (manual-billing.yml) only', () => {
       const trust = statements.find((s) => s.kind === 'trust')!.statement;
-      const subjects = flattenValues((trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub']).map(subText);
-      expect(subjects).toEqual(
-        expect.arrayContaining([
-          'repo:${GitHubOwner}/${GitHubRepository}:ref:refs/heads/main',
-          'repo:${GitHubOwner}/${GitHubRepository}:environment:billing-approval',
-          'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}:ref:refs/heads/main',
-        ]),
-      );
+      const condition = (trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub'];
+      const [, immutable, plain] = (condition as { 'Fn::If': [string, Json, Json] })['Fn::If'];
+      const main = 'repo:${GitHubOwner}/${GitHubRepository}:ref:refs/heads/main';
+      const approval = 'repo:${GitHubOwner}/${GitHubRepository}:environment:billing-approval';
+      const ids = 'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}';
+      expect(flattenValues(plain).map(subText)).toEqual([main, approval]);
+      expect(flattenValues(immutable).map(subText)).toEqual([main, approval, `${ids}:ref:refs/heads/main`, `${ids}:environment:billing-approval`]);
     });
 
-    it('reads costs, uses the billing table and its index, publishes alerts and reads the Stripe secret key', () => {
+    it('trusts exactly the environments the workflows that assume it run in', async () => {
+      const trust = statements.find((s) => s.kind === 'trust')!.statement;
+      const subjects = flattenValues((trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub']).map(subText);
+      const trusted = new Set(subjects.flatMap((s) => /:environment:(.+)$/.exec(s)?.[1] ?? []));
+      const used = new Set<string>();
+      for (const file of await readdir('.github/workflows')) {
+        const text = await readFile(`.github/workflows/${file}`, 'utf8');
+        if (!text.includes('vars.AWS_BILLING_ROLE_ARN')) continue;
+        for (const match of text.matchAll(/^ {4}environment: *([A-Za-z0-9_-]+) *$/gm)) used.add(match[1]!);
+      }
+      expect(used.size).toBeGreaterThan(0);
+      expect(trusted).toEqual(used);
+    });
+
+    it('reads costs, uses the billing table (no index, no transaction), publishes alerts and reads the Stripe secret key', () => {
       const permissions = statements.filter((s) => s.kind === 'permissions').map((s) => s.statement);
       const actions = permissions.flatMap((s) => list(s.Action)).sort();
       expect(actions).toEqual(
         [
           'ce:GetCostAndUsage',
           'ce:GetCostForecast',
-          'dynamodb:ConditionCheckItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
@@ -360,7 +460,8 @@ describe('infrastructure.yaml', () => {
         ].sort(),
       );
       const table = permissions.find((s) => list(s.Action).includes('dynamodb:PutItem'))!;
-      expect(table.Resource).toEqual([{ 'Fn::GetAtt': ['BillingTable', 'Arn'] }, { 'Fn::Sub': '${BillingTable.Arn}/index/*' }]);
+      // src/store/ledger.ts queries a ledger partition of the table itself; nothing in src/store queries an index.
+      expect(table.Resource).toEqual({ 'Fn::GetAtt': ['BillingTable', 'Arn'] });
       const secret = permissions.find((s) => s.Action === 'ssm:GetParameter')!;
       expect(subText(secret.Resource)).toContain('parameter${StripeSecretKeyParameter}');
     });
@@ -433,3 +534,13 @@ describe('scripts/bootstrap.yaml', () => {
     expect(Object.keys(bootstrap.Outputs ?? {})).toEqual(expect.arrayContaining(['DeployRoleArn', 'ExecutionRoleArn', 'PermissionsBoundaryArn', 'ArtifactsBucketName']));
   });
 });
+
+/** What src/webhooks/telemetry.ts puts in one EMF line: namespace, metric names, dimension sets and their values. */
+function emittedMetrics() {
+  const line = metricsLine({ eventType: 'invoice.paid', outcome: 'processed', latencyMs: 1, signatureFailure: false, duplicate: false }, 0) as unknown as Record<string, unknown> & {
+    _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+  };
+  const [directive] = line._aws.CloudWatchMetrics;
+  expect(line._aws.CloudWatchMetrics).toHaveLength(1);
+  return { namespace: directive!.Namespace, dimensionSets: directive!.Dimensions, emitted: directive!.Metrics.map((m) => m.Name), line };
+}
