@@ -2,20 +2,30 @@ import type { Notification, Publisher } from '../notify/sns.js';
 import { formatMoney } from '../money.js';
 import type { BudgetAlert } from './evaluate.js';
 
+/** Proof that this run holds an alert's marker; only its holder may mark it sent or give it back. */
+export interface AlertClaim {
+  readonly token: string;
+}
+
 /** Where "this alert was sent" is remembered, so each level goes out once per period. */
 export interface AlertMarkerStore {
-  /** Claims the alert with a conditional write; false when another run already claimed or sent it. */
-  claim(alert: BudgetAlert, now: Date): Promise<boolean>;
-  markSent(alert: BudgetAlert, messageId: string, now: Date): Promise<void>;
+  /** Claims the alert with a conditional write; undefined when another run already holds or sent it. */
+  claim(alert: BudgetAlert, now: Date): Promise<AlertClaim | undefined>;
+  /** False when the claim was taken over meanwhile (this run was too slow): the new holder decides. */
+  markSent(alert: BudgetAlert, claim: AlertClaim, messageId: string, now: Date): Promise<boolean>;
   /** Gives a claim back after a failed publish so the next run tries again. */
-  release(alert: BudgetAlert, now: Date): Promise<void>;
+  release(alert: BudgetAlert, claim: AlertClaim): Promise<void>;
   wasSent(alert: BudgetAlert): Promise<boolean>;
 }
 
 export type AlertOutcome = BudgetAlert & {
-  /** sent: published now; already-sent: an earlier run did; would-send: dry run; summary-only: no topic configured. */
-  readonly status: 'sent' | 'already-sent' | 'would-send' | 'summary-only';
+  /**
+   * sent: published now; already-sent: an earlier run did; would-send: dry run; summary-only: no topic configured;
+   * failed: publishing failed and the claim was given back, so the next run tries again.
+   */
+  readonly status: 'sent' | 'already-sent' | 'would-send' | 'summary-only' | 'failed';
   readonly messageId?: string;
+  readonly error?: string;
 };
 
 export interface DispatchOptions {
@@ -25,7 +35,10 @@ export interface DispatchOptions {
   readonly now: Date;
 }
 
-/** Publishes each newly crossed level once: claim the marker, publish, then mark it sent. */
+/**
+ * Publishes each newly crossed level once: claim the marker, publish, then mark it sent. A failed publish does not
+ * stop the others; its outcome says `failed` and the caller fails the run after writing its report.
+ */
 export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: DispatchOptions): Promise<AlertOutcome[]> {
   const { markers, publish, dryRun, now } = options;
   const outcomes: AlertOutcome[] = [];
@@ -35,23 +48,27 @@ export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: Di
       outcomes.push({ ...alert, status: sent ? 'already-sent' : dryRun ? 'would-send' : 'summary-only' });
       continue;
     }
-    if (!(await markers.claim(alert, now))) {
+    const claim = await markers.claim(alert, now);
+    if (!claim) {
       outcomes.push({ ...alert, status: 'already-sent' });
       continue;
     }
     if (!publish) {
-      await markers.markSent(alert, '', now);
+      await markers.markSent(alert, claim, '', now);
       outcomes.push({ ...alert, status: 'summary-only' });
       continue;
     }
+    let messageId: string;
     try {
-      const { messageId } = await publish(alertNotification(alert));
-      await markers.markSent(alert, messageId, now);
-      outcomes.push({ ...alert, status: 'sent', messageId });
+      ({ messageId } = await publish(alertNotification(alert)));
     } catch (error) {
-      await markers.release(alert, now);
-      throw error;
+      // If the release fails too, the claim goes stale and a later run takes it over.
+      await markers.release(alert, claim).catch(() => undefined);
+      outcomes.push({ ...alert, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      continue;
     }
+    await markers.markSent(alert, claim, messageId, now);
+    outcomes.push({ ...alert, status: 'sent', messageId });
   }
   return outcomes;
 }

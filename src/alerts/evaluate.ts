@@ -21,6 +21,7 @@ export interface BudgetAlert {
 
 /** Every level reached in this snapshot, total first, lowest level first. A limit of 0 raises no alerts. */
 export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): BudgetAlert[] {
+  const levelsById = new Map(config.customers.map((customer) => [customer.id, customer.alertLevels]));
   const scopes = [
     {
       scope: TOTAL_SCOPE,
@@ -31,13 +32,13 @@ export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): Bu
       levels: config.alertLevels,
       currency: snapshot.currency,
     },
-    ...snapshot.customers.map((customer, index) => ({
+    ...snapshot.customers.map((customer) => ({
       scope: customer.customerId,
       scopeName: customer.name,
       cost: customer.cost,
       forecast: customer.forecast,
       limit: customer.allowance,
-      levels: config.customers[index]?.alertLevels ?? config.alertLevels,
+      levels: levelsById.get(customer.customerId) ?? config.alertLevels,
       currency: customer.currency,
     })),
   ];

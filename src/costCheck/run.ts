@@ -4,6 +4,7 @@ import type { BillingConfig } from '../config/load.js';
 import { collectCosts, type CollectOptions } from '../costs/collect.js';
 import type { CostExplorerPort } from '../costs/query.js';
 import type { CostSnapshot } from '../costs/types.js';
+import { applyMarkup } from '../money.js';
 import type { Publisher } from '../notify/sns.js';
 
 export interface CostCheckPorts {
@@ -19,8 +20,10 @@ export interface CostCheckResult {
   readonly alerts: readonly AlertOutcome[];
   /** The whole bill is over the budget threshold. */
   readonly thresholdExceeded: boolean;
-  /** Customers whose cost to date is over their allowance: the ones the billing step will invoice. */
+  /** Customers whose cost to date with markup is over their allowance: the ones the billing step will invoice. */
   readonly overAllowance: readonly string[];
+  /** Alerts that could not be published; the run fails after writing its report. */
+  readonly failedAlerts: number;
 }
 
 /** The daily cost check: read costs, find the budget levels reached, send each alert once. */
@@ -37,6 +40,9 @@ export async function runCostCheck(
     now: options.now,
   });
   const thresholdExceeded = snapshot.total.threshold > 0 && snapshot.total.cost > snapshot.total.threshold;
-  const overAllowance = snapshot.customers.filter((c) => c.cost > c.allowance).map((c) => c.customerId);
-  return { snapshot, alerts, thresholdExceeded, overAllowance };
+  const markup = new Map(config.customers.map((customer) => [customer.id, customer.markupPercent]));
+  const overAllowance = snapshot.customers
+    .filter((c) => applyMarkup(c.cost, markup.get(c.customerId) ?? 0) > c.allowance)
+    .map((c) => c.customerId);
+  return { snapshot, alerts, thresholdExceeded, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length };
 }

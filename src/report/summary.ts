@@ -101,6 +101,7 @@ const ALERT_STATUS: Record<AlertOutcome['status'], string> = {
   'already-sent': 'Alerted earlier',
   'would-send': 'Would send (dry run)',
   'summary-only': 'Summary only (no topic)',
+  failed: '❌ Publish failed (next run retries)',
 };
 
 function dailyChart(snapshot: CostSnapshot): string[] {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertMarkerStore } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
@@ -12,12 +13,14 @@ const MARKER_LIFETIME_S = 400 * 86_400;
 
 export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: string): AlertMarkerStore {
   const key = (alert: BudgetAlert) => alertKey(alert.period, alert.scope, alert.kind, alert.level);
+  const names = { '#status': 'status' };
   return {
     async claim(alert, now) {
       const marker: AlertMarker = {
         ...key(alert),
         recordType: 'alert',
         status: 'claimed',
+        claimToken: randomUUID(),
         claimedAt: now.toISOString(),
         expiresAt: Math.floor(now.getTime() / 1000) + MARKER_LIFETIME_S,
       };
@@ -27,8 +30,26 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
             TableName: tableName,
             Item: marker,
             ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND claimedAt < :stale)',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString() },
+          }),
+        );
+        return { token: marker.claimToken };
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+    async markSent(alert, claim, messageId, now) {
+      try {
+        await dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(alert),
+            UpdateExpression: 'SET #status = :sent, sentAt = :now, messageId = :messageId',
+            ConditionExpression: 'claimToken = :token',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':sent': 'sent', ':now': now.toISOString(), ':messageId': messageId, ':token': claim.token },
           }),
         );
         return true;
@@ -37,33 +58,24 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
         throw error;
       }
     },
-    async markSent(alert, messageId, now) {
-      await dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: key(alert),
-          UpdateExpression: 'SET #status = :sent, sentAt = :now, messageId = :messageId',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sent': 'sent', ':now': now.toISOString(), ':messageId': messageId },
-        }),
-      );
-    },
-    async release(alert) {
-      await dynamo.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: key(alert),
-          ConditionExpression: '#status = :claimed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':claimed': 'claimed' },
-        }),
-      ).catch((error: unknown) => {
-        if (!(isConditionFailure(error))) throw error;
-      });
+    async release(alert, claim) {
+      try {
+        await dynamo.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: key(alert),
+            ConditionExpression: '#status = :claimed AND claimToken = :token',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':claimed': 'claimed', ':token': claim.token },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     },
     async wasSent(alert) {
       const result = await dynamo.send(new GetCommand({ TableName: tableName, Key: key(alert), ConsistentRead: true }));
-      return result.Item !== undefined;
+      return result.Item?.status === 'sent';
     },
   };
 }

@@ -50,6 +50,8 @@ export interface AlertMarker {
   readonly sk: string;
   readonly recordType: 'alert';
   readonly status: 'claimed' | 'sent';
+  /** Random per claim: only the run that holds it may mark the alert sent or give it back. */
+  readonly claimToken: string;
   readonly claimedAt: string;
   readonly sentAt?: string;
   readonly messageId?: string;

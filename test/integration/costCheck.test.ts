@@ -107,6 +107,30 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
     ]);
   });
 
+  it('lets only the holder of a claim mark it sent or give it back, even after a takeover', async () => {
+    const markers = dynamoAlertMarkers(aws.dynamo, table);
+    const alert = { period: '2026-11', scope: 'acme', scopeName: 'Acme', kind: 'actual', level: 80, amount: 1, limit: 1, currency: 'usd', estimated: true } as const;
+    const slow = (await markers.claim(alert, now))!;
+    expect(await markers.claim(alert, now)).toBeUndefined();
+    const later = new Date(now.getTime() + STALE_CLAIM_MS + 1000);
+    const takeover = (await markers.claim(alert, later))!;
+    expect(takeover.token).not.toBe(slow.token);
+    await markers.release(alert, slow);
+    expect(await markers.markSent(alert, slow, 'late', later)).toBe(false);
+    expect(await markers.wasSent(alert)).toBe(false);
+    expect(await markers.markSent(alert, takeover, 'm1', later)).toBe(true);
+    expect(await markers.wasSent(alert)).toBe(true);
+  });
+
+  it('publishes the other alerts and remembers none it failed to publish', async () => {
+    const failing = { ...ports(), publish: snsPublisher(aws.sns, topicArn.replace('billing-alerts', 'no-such-topic')) };
+    const failed = await runCostCheck(failing, demoConfig, options);
+    expect(failed.alerts.map((a) => a.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect((await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items).toEqual([]);
+    const retried = await runCostCheck(ports(), demoConfig, options);
+    expect(retried.alerts.map((a) => a.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
   it('writes nothing and publishes nothing in a dry run', async () => {
     const { alerts } = await runCostCheck(ports(), demoConfig, { ...options, dryRun: true });
     expect(alerts.map((a) => a.status)).toEqual(['would-send', 'would-send', 'would-send', 'would-send']);

@@ -51,4 +51,13 @@ describe('the daily cost-check workflow', () => {
     expect(overage.if).toContain('over-allowance');
     expect(trueUp.with).toMatchObject({ mode: 'true-up', period: 'previous' });
   });
+
+  it('invoices unattended only on the schedule; a dispatched run may only dry-run billing', () => {
+    const [, , , , overage, trueUp] = job.steps as [Step, Step, Step, Step, Step, Step];
+    for (const step of [overage, trueUp]) {
+      expect(step.if).toContain("(github.event_name == 'schedule' || inputs.dry-run)");
+      expect(step.if).toContain('!cancelled()');
+      expect(step.with?.['dry-run']).toBe('${{ inputs.dry-run || false }}');
+    }
+  });
 });

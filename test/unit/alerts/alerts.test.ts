@@ -5,22 +5,26 @@ import type { Notification } from '../../../src/notify/sns.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
 
 function memoryMarkers() {
-  const markers = new Map<string, 'claimed' | 'sent'>();
+  const markers = new Map<string, { status: 'claimed' | 'sent'; token: string }>();
   const id = (a: BudgetAlert) => `${a.period}/${a.scope}/${a.kind}/${a.level}`;
+  let claims = 0;
   const store: AlertMarkerStore = {
     async claim(alert) {
-      if (markers.has(id(alert))) return false;
-      markers.set(id(alert), 'claimed');
+      if (markers.has(id(alert))) return undefined;
+      const token = `claim-${++claims}`;
+      markers.set(id(alert), { status: 'claimed', token });
+      return { token };
+    },
+    async markSent(alert, claim) {
+      if (markers.get(id(alert))?.token !== claim.token) return false;
+      markers.set(id(alert), { status: 'sent', token: claim.token });
       return true;
     },
-    async markSent(alert) {
-      markers.set(id(alert), 'sent');
-    },
-    async release(alert) {
-      markers.delete(id(alert));
+    async release(alert, claim) {
+      if (markers.get(id(alert))?.token === claim.token) markers.delete(id(alert));
     },
     async wasSent(alert) {
-      return markers.has(id(alert));
+      return markers.get(id(alert))?.status === 'sent';
     },
   };
   return { store, markers };
@@ -59,27 +63,31 @@ describe('budget alerts', () => {
     expect(published).toHaveLength(alerts.length);
   });
 
-  it('gives the claim back when publishing fails, so the next run sends it', async () => {
-    const [alert] = crossedLevels(await demoSnapshot(), demoConfig);
+  it('gives the claim back when publishing fails, sends the others, and the next run sends it', async () => {
+    const [first, second] = crossedLevels(await demoSnapshot(), demoConfig);
     const { store, markers } = memoryMarkers();
-    const failing = async () => {
-      throw new Error('SNS is down');
+    const failOnce = async (n: Notification) => {
+      if (n.attributes.level === String(first!.level) && n.attributes.kind === first!.kind) throw new Error('SNS is down');
+      return { messageId: 'm2' };
     };
-    await expect(dispatchAlerts([alert!], { markers: store, publish: failing, dryRun: false, now })).rejects.toThrow('SNS is down');
-    expect(markers.size).toBe(0);
-    const retried = await dispatchAlerts([alert!], { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
-    expect(retried[0]?.status).toBe('sent');
+    const outcomes = await dispatchAlerts([first!, second!], { markers: store, publish: failOnce, dryRun: false, now });
+    expect(outcomes.map((o) => [o.status, o.error])).toEqual([['failed', 'SNS is down'], ['sent', undefined]]);
+    expect([...markers.values()].map((m) => m.status)).toEqual(['sent']);
+    const retried = await dispatchAlerts([first!, second!], { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
+    expect(retried.map((o) => o.status)).toEqual(['sent', 'already-sent']);
   });
 
   it('writes and publishes nothing in a dry run, yet knows what was sent before', async () => {
     const alerts = crossedLevels(await demoSnapshot(), demoConfig);
     const { store, markers } = memoryMarkers();
-    await store.claim(alerts[0]!, now);
+    await store.markSent(alerts[0]!, (await store.claim(alerts[0]!, now))!, 'm0', now);
+    await store.claim(alerts[1]!, now);
     const published: Notification[] = [];
     const outcomes = await dispatchAlerts(alerts, { markers: store, publish: async (n) => (published.push(n), { messageId: 'x' }), dryRun: true, now });
+    // A claim that never became a publish is not "sent": the dry run says it would still go out.
     expect(outcomes.map((o) => o.status)).toEqual(['already-sent', ...Array(alerts.length - 1).fill('would-send')]);
     expect(published).toEqual([]);
-    expect(markers.size).toBe(1);
+    expect(markers.size).toBe(2);
   });
 
   it('tells subscribers what happened and lets them filter by attributes', () => {
