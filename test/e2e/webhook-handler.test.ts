@@ -175,7 +175,7 @@ describe('billing-handler bundle: observability', () => {
       ['duplicate', 1, 0],
       ['rejected', 0, 1],
     ]);
-    expect(metrics[0]).toMatchObject({ EventType: 'invoice.paid', Events: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'StripeBillingWebhook' }] } });
+    expect(metrics[0]).toMatchObject({ EventType: 'invoice.paid', Events: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'StripeBillingWebhook', Dimensions: [['Service']] }, { Namespace: 'StripeBillingWebhook', Dimensions: [['Service', 'Outcome'], ['Service', 'EventType']] }] } });
     expect(typeof metrics[0]?.Latency).toBe('number');
     expect(harness.output.join('\n')).not.toContain(SECRET);
   });

@@ -540,7 +540,10 @@ function emittedMetrics() {
   const line = metricsLine({ eventType: 'invoice.paid', outcome: 'processed', latencyMs: 1, signatureFailure: false, duplicate: false }, 0) as unknown as Record<string, unknown> & {
     _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
   };
-  const [directive] = line._aws.CloudWatchMetrics;
-  expect(line._aws.CloudWatchMetrics).toHaveLength(1);
-  return { namespace: directive!.Namespace, dimensionSets: directive!.Dimensions, emitted: directive!.Metrics.map((m) => m.Name), line };
+  const directives = line._aws.CloudWatchMetrics;
+  expect(new Set(directives.map((d) => d.Namespace)).size).toBe(1);
+  // The alarms and the dashboard read the service-level metrics: those of the directive keyed by Service alone.
+  const serviceLevel = directives.filter((d) => d.Dimensions.some((set) => set.length === 1 && set[0] === 'Service'));
+  expect(serviceLevel).toHaveLength(1);
+  return { namespace: directives[0]!.Namespace, dimensionSets: serviceLevel[0]!.Dimensions, emitted: serviceLevel[0]!.Metrics.map((m) => m.Name), line };
 }
