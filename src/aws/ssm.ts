@@ -18,7 +18,7 @@ export async function readSecretParameter(ssm: SSMClient, name: string): Promise
       throw new ServiceError(`SSM parameter ${name} does not exist`, `Create it with: aws ssm put-parameter --name ${name} --type SecureString --value ...`, { cause: error });
     }
     if (name_ === 'AccessDeniedException') {
-      throw new ServiceError(`Not allowed to read SSM parameter ${name}`, `Grant ssm:GetParameter on it (and kms:Decrypt on its key) to the role`, { cause: error });
+      throw new ServiceError(`Not allowed to read SSM parameter ${name}`, `Grant ssm:GetParameter on it to the role (and, if it is encrypted with a customer-managed KMS key, kms:Decrypt through SSM)`, { cause: error });
     }
     throw error;
   }
