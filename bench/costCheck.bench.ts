@@ -64,6 +64,7 @@ console.log(`## Cost check: ${CUSTOMERS.toLocaleString('en')} customers x 31 day
 | CPU: generating the sample pages alone | ${generationMs.toFixed(0)} ms |
 | **CPU: cost-check processing** (difference) | **${processingMs.toFixed(0)} ms** |
 | Processing per group | ${((processingMs * 1000) / groups).toFixed(2)} µs |
+| Processing relative to producing the same pages (same process, same run) | ${(processingMs / generationMs).toFixed(2)}x |
 | Peak RSS of the process | ${peakRssMb.toFixed(0)} MB (${(rssBefore / 1048576).toFixed(0)} MB before the run) |
 | Job summary size | ${(Buffer.byteLength(summary) / 1024).toFixed(1)} KiB (limit 1024 KiB) |
 | JSON report size | ${(Buffer.byteLength(report) / 1048576).toFixed(1)} MiB |

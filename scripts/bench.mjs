@@ -13,6 +13,6 @@ const benches = readdirSync('bench').filter((file) => file.endsWith('.bench.ts')
 for (const file of benches) {
   const outfile = join(out, file.replace(/\.ts$/, '.mjs'));
   execFileSync('npx', ['esbuild', join('bench', file), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
-  execFileSync(process.execPath, ['--expose-gc', outfile], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--expose-gc', '--no-warnings', outfile], { stdio: 'inherit' });
 }
 rmSync(out, { recursive: true, force: true });
