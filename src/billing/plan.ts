@@ -3,8 +3,9 @@ import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, type BillingPeriod } from '../period.js';
+import { countsTowardsOverage } from '../store/records.js';
 import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, OverageBasis, PlannedAction,
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction,
 } from './types.js';
 
 /**
@@ -27,11 +28,8 @@ export function overageBasis(customer: Customer, costs: CustomerCosts): OverageB
   };
 }
 
-/** Kinds whose amounts make up what a customer was billed for the period's overage. */
-const OVERAGE_KINDS: ReadonlySet<LedgerEntryKind> = new Set(['overage', 'true-up', 'credit', 'meter']);
-
 export function alreadyBilledMinor(entries: readonly LedgerEntry[]): number {
-  return entries.filter((entry) => OVERAGE_KINDS.has(entry.kind)).reduce((total, entry) => total + entry.amountMinor, 0);
+  return entries.filter((entry) => countsTowardsOverage(entry.kind)).reduce((total, entry) => total + entry.amountMinor, 0);
 }
 
 /** The day a period's true-up may run: `trueUpDay` of the next month, when Cost Explorer data has settled. */
@@ -57,7 +55,7 @@ export interface PlanRequest {
 export function planBilling(
   customers: readonly Customer[],
   snapshot: CostSnapshot | undefined,
-  ledger: ReadonlyMap<string, readonly LedgerEntry[]>,
+  ledger: ReadonlyMap<string, LedgerState>,
   request: PlanRequest,
 ): BillingPlan {
   const costsById = new Map(snapshot?.customers.map((costs) => [costs.customerId, costs]));
@@ -65,7 +63,10 @@ export function planBilling(
     mode: request.mode,
     period: request.period.id,
     generatedAt: request.now.toISOString(),
-    customers: customers.map((customer) => planCustomer(customer, costsById.get(customer.id), ledger.get(customer.id) ?? [], request)),
+    customers: customers.map((customer) => {
+      const state = ledger.get(customer.id);
+      return planCustomer(customer, costsById.get(customer.id), state?.entries ?? [], request, state?.version ?? 0);
+    }),
   };
 }
 
@@ -74,6 +75,7 @@ export function planCustomer(
   costs: CustomerCosts | undefined,
   entries: readonly LedgerEntry[],
   request: PlanRequest,
+  ledgerVersion = 0,
 ): CustomerPlan {
   const pending = entries.filter((entry) => entry.status === 'pending');
   const resume = pending.map((entry) => plannedAction(customer, entry));
@@ -84,6 +86,7 @@ export function planCustomer(
     currency: customer.currency,
     billingMode: customer.mode,
     alreadyBilledMinor: alreadyBilledMinor(entries),
+    ledgerVersion,
     resume,
   };
   const resumedMinor = pending.reduce((total, entry) => total + entry.amountMinor, 0);

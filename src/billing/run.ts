@@ -70,7 +70,10 @@ export interface BillingOutcome {
   readonly invoices: readonly BilledInvoice[];
   readonly credits: readonly BilledCredit[];
   readonly meterEvents: number;
-  /** Entries another run reserved while this one was planning: that run bills them. */
+  /**
+   * Entries this run could not reserve because another run changed the customer's ledger after this one read it:
+   * that run billed the overage, the next run plans on what it did.
+   */
   readonly heldElsewhere: readonly string[];
   readonly failures: readonly CustomerFailure[];
 }
@@ -89,8 +92,8 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
   }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
   const concurrency = request.concurrency ?? 8;
-  const entries = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.entries(customer.id, request.period.id));
-  const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, entries[index] ?? []])), {
+  const ledgers = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
+  const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, ledgers[index] ?? { entries: [], version: 0 }])), {
     mode: request.mode,
     period: request.period,
     now: request.now,
@@ -130,7 +133,7 @@ function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSna
   return snapshot;
 }
 
-/** Settles planned actions: reserve (conditional write) -> Stripe (idempotent) -> invoice record -> complete. */
+/** Settles planned actions: reserve (entry and ledger head in one transaction) -> Stripe (idempotent) -> invoice record -> complete. */
 class Settler {
   private readonly invoices: BilledInvoice[] = [];
   private readonly credits: BilledCredit[] = [];
@@ -152,22 +155,26 @@ class Settler {
   async settleCustomer(plan: CustomerPlan): Promise<void> {
     try {
       for (const action of plan.resume) await this.settle(plan, action, true);
-      for (const action of plan.actions) await this.settle(plan, action, false);
+      let version = plan.ledgerVersion;
+      for (const action of plan.actions) {
+        const reservation = await this.deps.ledger.reserve(action.entry, version);
+        if (!reservation.reserved) {
+          // Another run changed what was billed after this one read the ledger: the next run plans on what it did.
+          this.heldElsewhere.push(ledgerEntryRef(action.entry));
+          return;
+        }
+        version = reservation.version;
+        await this.settle(plan, action, false);
+      }
     } catch (error) {
       // The customer's remaining actions wait for the next run; other customers go on.
       this.failures.push({ customerId: plan.customerId, name: plan.name, message: describeError(error) });
     }
   }
 
+  /** Bills a reserved entry. */
   private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<void> {
     const { entry } = action;
-    if (!resumed) {
-      const reservation = await this.deps.ledger.reserve(entry);
-      if (!reservation.reserved) {
-        this.heldElsewhere.push(ledgerEntryRef(entry));
-        return;
-      }
-    }
     try {
       if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
       else if (action.kind === 'credit') await this.credit(entry, resumed);
@@ -263,7 +270,7 @@ class Settler {
 
 /** A dry run without a billing table: nothing was billed as far as it knows, and it never writes. */
 export const emptyLedger: LedgerPort = {
-  entries: async () => [],
+  read: async () => ({ entries: [], version: 0 }),
   reserve: () => Promise.reject(new Error('a run without a billing table cannot reserve ledger entries')),
   complete: () => Promise.reject(new Error('a run without a billing table cannot complete ledger entries')),
   release: () => Promise.reject(new Error('a run without a billing table cannot release ledger entries')),

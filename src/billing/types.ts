@@ -8,10 +8,7 @@ export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
 
 export type BillingMode = 'scheduled' | 'true-up' | 'fixed-amount';
 
-/**
- * One step of billing a customer in a period. `overage`, `true-up` and `meter` entries add to what the customer
- * was billed for the period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
- */
+/** One step of billing a customer in a period (see LedgerEntryRecord). */
 export type LedgerEntryKind = LedgerEntryRecord['kind'];
 
 /** A ledger entry as the domain sees it: the stored record (src/store/records.ts) without its storage keys. */
@@ -23,14 +20,32 @@ export interface EntryResult {
   readonly creditId?: string;
 }
 
-/** The ledger port: a DynamoDB adapter in production, the same adapter against moto or dynalite in tests. */
+/** A customer's ledger for a period as one run read it. */
+export interface LedgerState {
+  readonly entries: LedgerEntry[];
+  /**
+   * Version of the ledger head: every reservation or release of an entry that counts towards the overage moves it
+   * on by one (0 before the first). A reservation planned on an older version is refused.
+   */
+  readonly version: number;
+}
+
+export type Reservation =
+  | { readonly reserved: true; readonly version: number }
+  /** `existing`: the entry id is taken; absent: another run changed what was billed since this one read the ledger. */
+  | { readonly reserved: false; readonly existing?: LedgerEntry };
+
+/** The ledger port: a DynamoDB adapter in production, the same adapter against moto in tests. */
 export interface LedgerPort {
-  entries(customerId: string, period: string): Promise<LedgerEntry[]>;
-  /** Conditional write: only one run ever reserves a given entry. */
-  reserve(entry: LedgerEntry): Promise<{ reserved: true } | { reserved: false; existing: LedgerEntry }>;
+  read(customerId: string, period: string): Promise<LedgerState>;
+  /**
+   * Puts the entry and moves the ledger head on from `version` in one transaction: of two runs planned on the same
+   * ledger, only one reserves, whatever their entry ids.
+   */
+  reserve(entry: LedgerEntry, version: number): Promise<Reservation>;
   /** Marks a pending entry completed; false when another run completed it first. */
   complete(entry: LedgerEntry, result: EntryResult, at: Date): Promise<boolean>;
-  /** Deletes a pending entry whose Stripe call failed before anything was created there. */
+  /** Deletes a pending entry whose Stripe call failed before anything was created there, and rolls the head back. */
   release(entry: LedgerEntry): Promise<void>;
   recordInvoice(record: InvoiceRecord): Promise<void>;
 }
@@ -111,6 +126,8 @@ export interface CustomerPlan {
   readonly basis: OverageBasis | undefined;
   /** Overage already billed this period (completed and pending entries), in minor units. */
   readonly alreadyBilledMinor: number;
+  /** The ledger head version the plan was made on: its reservations are conditioned on it. */
+  readonly ledgerVersion: number;
   /** What this run bills (positive) or credits (negative), including resumed entries. */
   readonly amountNowMinor: number;
   /** Entries a previous run reserved and did not complete: resumed with the same idempotency keys. */

@@ -1,46 +1,54 @@
 import {
-  DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient,
+  DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
-import { ledgerEntryKey, ledgerPartition } from './keys.js';
-import type { InvoiceRecord, LedgerEntryRecord } from './records.js';
-import { isConditionFailure } from './conditions.js';
+import { ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
+import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
+import { isConditionFailure, isTransactionLost } from './conditions.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
   const call = <T>(what: string, operation: () => Promise<T>) => withTableErrors(tableName, what, operation);
 
   return {
-    entries: (customerId, period) =>
+    read: (customerId, period) =>
       call('read the ledger', async () => {
-        const items: LedgerEntryRecord[] = [];
+        const items: Array<LedgerEntryRecord | LedgerHeadRecord> = [];
         let startKey: Record<string, unknown> | undefined;
         do {
           const page = await dynamo.send(
             new QueryCommand({
               TableName: tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-              ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period), ':entry': 'ENTRY#' },
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period) },
               ConsistentRead: true,
               ...(startKey ? { ExclusiveStartKey: startKey } : {}),
             }),
           );
-          items.push(...((page.Items ?? []) as LedgerEntryRecord[]));
+          items.push(...((page.Items ?? []) as Array<LedgerEntryRecord | LedgerHeadRecord>));
           startKey = page.LastEvaluatedKey;
         } while (startKey);
-        return items.map(toEntry);
+        const head = items.find((item): item is LedgerHeadRecord => item.recordType === 'ledgerHead');
+        const entries = items.filter((item): item is LedgerEntryRecord => item.recordType === 'ledger').map(toEntry);
+        return { entries, version: head?.version ?? 0 };
       }),
 
-    reserve: (entry) =>
+    reserve: (entry, version) =>
       call('reserve a ledger entry', async () => {
+        const put = { TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' };
         try {
-          await dynamo.send(new PutCommand({ TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' }));
-          return { reserved: true as const };
+          if (!countsTowardsOverage(entry.kind)) {
+            // A fixed charge is separate from the overage: its own entry id is all that keeps it single.
+            await dynamo.send(new PutCommand(put));
+            return { reserved: true as const, version };
+          }
+          await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }] }));
+          return { reserved: true as const, version: version + 1 };
         } catch (error) {
-          if (!isConditionFailure(error)) throw error;
+          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
           const existing = await dynamo.send(new GetCommand({ TableName: tableName, Key: keyOf(entry), ConsistentRead: true }));
-          return { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) };
+          return existing.Item ? { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) } : { reserved: false as const };
         }
       }),
 
@@ -73,18 +81,18 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
 
     release: (entry) =>
       call('release a ledger entry', async () => {
+        const remove = {
+          TableName: tableName,
+          Key: keyOf(entry),
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        };
         try {
-          await dynamo.send(
-            new DeleteCommand({
-              TableName: tableName,
-              Key: keyOf(entry),
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':pending': 'pending' },
-            }),
-          );
+          if (!countsTowardsOverage(entry.kind)) await dynamo.send(new DeleteCommand(remove));
+          else await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }));
         } catch (error) {
-          if (!isConditionFailure(error)) throw error;
+          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
         }
       }),
 
@@ -123,6 +131,24 @@ async function writeInvoiceRecord(dynamo: DynamoDBDocumentClient, tableName: str
   }
 }
 
+/**
+ * The head update of a reservation (conditioned on the version the plan was made on, or on there being no head
+ * yet) or of a release (on the head existing): billedMinor moves by `amountMinor`, the version by one.
+ */
+function moveHead(tableName: string, entry: LedgerEntry, version: number | undefined, amountMinor: number) {
+  const condition = version === undefined ? 'attribute_exists(pk)' : version === 0 ? 'attribute_not_exists(pk)' : 'version = :version';
+  return {
+    TableName: tableName,
+    Key: ledgerHeadKey(entry.customerId, entry.period),
+    UpdateExpression: 'SET recordType = :recordType, billedMinor = if_not_exists(billedMinor, :zero) + :amount, version = if_not_exists(version, :zero) + :one, updatedAt = :at',
+    ConditionExpression: condition,
+    ExpressionAttributeValues: {
+      ':recordType': 'ledgerHead', ':zero': 0, ':one': 1, ':amount': amountMinor, ':at': new Date().toISOString(),
+      ...(version === undefined || version === 0 ? {} : { ':version': version }),
+    },
+  };
+}
+
 function keyOf(entry: Pick<LedgerEntry, 'customerId' | 'period' | 'entryId'>) {
   return ledgerEntryKey(entry.customerId, entry.period, entry.entryId);
 }
@@ -147,7 +173,7 @@ async function withTableErrors<T>(tableName: string, what: string, operation: ()
       throw new ServiceError(`Could not ${what}: the billing table ${tableName} does not exist`, 'Deploy the stack that creates it, or set the billing-table input to its name', { cause: error });
     }
     if (name === 'AccessDeniedException') {
-      throw new ServiceError(`Could not ${what}: access to the billing table ${tableName} was denied`, 'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table', { cause: error });
+      throw new ServiceError(`Could not ${what}: access to the billing table ${tableName} was denied`, 'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table (a TransactWriteItems is authorised item by item as those)', { cause: error });
     }
     throw error;
   }

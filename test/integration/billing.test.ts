@@ -167,6 +167,50 @@ describe('exactly once', () => {
     expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toEqual(['acme/2026-11/overage-2026-11-10']);
   });
 
+  /** The DynamoDB ledger, but no run goes on from its read before `runs` runs have read: they plan on the same state. */
+  function ledgerReadTogether(runs: number): LedgerPort {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    let waiting = runs;
+    let allRead: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => { allRead = resolve; });
+    return {
+      ...ledger,
+      read: async (customerId, period) => {
+        const state = await ledger.read(customerId, period);
+        if (--waiting === 0) allRead();
+        await together;
+        return state;
+      },
+    };
+  }
+
+  it('bills an overage once when two runs planned on the same ledger straddle midnight (different entry ids)', async () => {
+    const ledger = ledgerReadTogether(2);
+    const outcomes = await Promise.all([
+      bill({ config, today: '2026-11-10', spends, ledger }),
+      bill({ config, today: '2026-11-11', spends, ledger }),
+    ]);
+    expect(invoices()).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.invoices)).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
+    expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toHaveLength(1);
+    const entries = (await scanTable(services.dynamo, TABLE)).filter((item) => String(item.sk).startsWith('ENTRY#'));
+    expect(entries).toHaveLength(1);
+  });
+
+  it('bills an overage once when a scheduled run races the true-up of the same period', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const ledger = ledgerReadTogether(2);
+    const month = [{ id: 'acme', daily: days(30, '12') }];
+    const outcomes = await Promise.all([
+      bill({ config, today: '2026-12-03', period: '2026-11', spends: month, ledger }),
+      bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: month, ledger }),
+    ]);
+    expect(outcomes.flatMap((outcome) => outcome.invoices)).toHaveLength(1);
+    expect(invoices()).toHaveLength(2);
+    expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toHaveLength(1);
+  });
+
   it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     const crashing: LedgerPort = { ...ledger, complete: async () => Promise.reject(new Error('runner lost')) };
