@@ -101,34 +101,24 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
 }
 
 /**
- * The webhook handler may have moved the record on already (paid, say): status and statusRank only move forward,
- * and the fields only this action knows (customer, period, ledger entry) are filled in either way.
+ * The invoice record is shared with the webhook handler, which owns what Stripe reports (status, amounts, times).
+ * Billing sets the fields only it knows (customer, period, ledger entry, the byCustomer keys) and fills in the rest
+ * only where the record has nothing yet, so a record the webhook wrote first is never set back.
  */
 async function writeInvoiceRecord(dynamo: DynamoDBDocumentClient, tableName: string, record: InvoiceRecord): Promise<void> {
-  const { pk, sk, status, statusRank, createdAt, ...described } = record;
-  const describe = (extra: Record<string, unknown>) => {
-    const values = { ...described, ...extra };
-    const names = Object.keys(values);
-    return {
-      UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}, #createdAt = if_not_exists(#createdAt, :createdAt)`,
-      ExpressionAttributeNames: Object.fromEntries([...names, 'createdAt'].map((name) => [`#${name}`, name])),
-      ExpressionAttributeValues: { ...Object.fromEntries(Object.entries(values).map(([name, value]) => [`:${name}`, value])), ':createdAt': createdAt },
-    };
-  };
-  try {
-    const update = describe({ status, statusRank });
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk, sk },
-        ...update,
-        ConditionExpression: 'attribute_not_exists(pk) OR #statusRank <= :statusRank',
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    await dynamo.send(new UpdateCommand({ TableName: tableName, Key: { pk, sk }, ...describe({}) }));
-  }
+  const { pk, sk, customerId, period, ledgerEntry, gsi1pk, gsi1sk, ...reported } = record;
+  const owned = Object.entries({ customerId, period, ledgerEntry, gsi1pk, gsi1sk }).filter(([, value]) => value !== undefined);
+  const filled = Object.entries(reported).filter(([, value]) => value !== undefined);
+  const values = [...owned, ...filled];
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { pk, sk },
+      UpdateExpression: `SET ${[...owned.map(([name]) => `#${name} = :${name}`), ...filled.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`)].join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(values.map(([name]) => [`#${name}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(values.map(([name, value]) => [`:${name}`, value])),
+    }),
+  );
 }
 
 /**
