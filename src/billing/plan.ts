@@ -65,8 +65,39 @@ export function planBilling(
     generatedAt: request.now.toISOString(),
     customers: customers.map((customer) => {
       const state = ledger.get(customer.id);
+      const mismatch = currencyMismatch(customer, snapshot);
+      if (mismatch) return unbillable(customer, state, mismatch);
       return planCustomer(customer, costsById.get(customer.id), state?.entries ?? [], request, state?.version ?? 0);
     }),
+  };
+}
+
+/**
+ * Cost Explorer amounts are in its cost unit (USD for most accounts) and are never converted: a customer billed in
+ * another currency would be charged the same numbers in the wrong money.
+ */
+function currencyMismatch(customer: Customer, snapshot: CostSnapshot | undefined): string | undefined {
+  const unit = snapshot?.costUnit;
+  if (unit === undefined || customer.currency.toUpperCase() === unit) return undefined;
+  return `costs are reported in ${unit}; customer ${customer.id} is billed in ${customer.currency}; set its currency to ${unit.toLowerCase()} — no conversion is done`;
+}
+
+function unbillable(customer: Customer, state: LedgerState | undefined, failure: string): CustomerPlan {
+  const entries = state?.entries ?? [];
+  return {
+    customerId: customer.id,
+    name: customer.name,
+    stripeCustomerId: customer.stripeCustomerId,
+    currency: customer.currency,
+    billingMode: customer.mode,
+    basis: undefined,
+    alreadyBilledMinor: alreadyBilledMinor(entries),
+    ledgerVersion: state?.version ?? 0,
+    amountNowMinor: 0,
+    resume: [],
+    actions: [],
+    note: `not billed: ${failure}`,
+    failure,
   };
 }
 

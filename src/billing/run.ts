@@ -9,7 +9,7 @@ import { BillingCallError } from './errors.js';
 import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';
 import { invoiceRecord } from './records.js';
 import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LoadCosts, PlannedAction, StripeBillingPort,
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LedgerState, LoadCosts, PlannedAction, StripeBillingPort,
 } from './types.js';
 
 export interface BillingDeps {
@@ -86,13 +86,19 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
   const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
   if (request.mode === 'true-up' && isoDate(request.now) < opens) {
     // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
-    const notice = `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`;
-    const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
-    return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
+    return nothingDone(request, `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`);
+  }
+  const concurrency = request.concurrency ?? 8;
+  const read = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
+  if (request.mode === 'true-up' && read.every((state) => state.entries.some((entry) => entry.entryId === 'true-up' && entry.status === 'completed'))) {
+    // Settled customers need no Cost Explorer query (each costs $0.01) on the days after trueUpDay.
+    return nothingDone(request, `The true-up of ${request.period.id} is done for every customer: nothing to bill, no costs loaded.`);
   }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
-  const concurrency = request.concurrency ?? 8;
-  const ledgers = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
+  if (request.mode === 'true-up' && snapshot?.estimated) {
+    return nothingDone(request, `The cost report for ${request.period.id} still holds Cost Explorer estimates: the true-up waits until the data is final, so that it settles once. Nothing was billed.`);
+  }
+  const ledgers = request.mode === 'true-up' ? await mapWithConcurrency(read, concurrency, (state) => withoutVoidedInvoices(deps.ledger, state)) : read;
   const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, ledgers[index] ?? { entries: [], version: 0 }])), {
     mode: request.mode,
     period: request.period,
@@ -101,14 +107,30 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     windowStart: snapshot?.window.start ?? request.period.start,
     ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
   });
+  const planFailures = plan.customers.flatMap((customer) => (customer.failure ? [{ customerId: customer.customerId, name: customer.name, message: customer.failure }] : []));
   const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
-  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED };
+  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED, failures: planFailures };
   const stripe = deps.stripe;
   if (!stripe) throw new Error('a billing run that is not a dry run needs the Stripe adapter');
 
   const settler = new Settler(deps, stripe, config, request.now);
   await mapWithConcurrency(plan.customers, concurrency, (customerPlan) => settler.settleCustomer(customerPlan));
-  return { ...outcome, ...settler.results() };
+  const settled = settler.results();
+  return { ...outcome, ...settled, failures: [...planFailures, ...settled.failures] };
+}
+
+function nothingDone(request: BillingRequest, notice: string): BillingOutcome {
+  const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
+  return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
+}
+
+/** A voided invoice billed nothing: the true-up leaves its entry out of what was billed, and so bills it again. */
+async function withoutVoidedInvoices(ledger: LedgerPort, state: LedgerState): Promise<LedgerState> {
+  const voided = new Set<string>();
+  for (const entry of state.entries) {
+    if (entry.invoiceId && (await ledger.invoiceStatus(entry.invoiceId)) === 'void') voided.add(entry.entryId);
+  }
+  return voided.size === 0 ? state : { ...state, entries: state.entries.filter((entry) => !voided.has(entry.entryId)) };
 }
 
 function selectCustomers(config: BillingConfig, request: BillingRequest): readonly Customer[] {
@@ -153,6 +175,7 @@ class Settler {
   }
 
   async settleCustomer(plan: CustomerPlan): Promise<void> {
+    if (plan.failure) return;
     try {
       for (const action of plan.resume) await this.settle(plan, action, true);
       let version = plan.ledgerVersion;
@@ -271,6 +294,7 @@ class Settler {
 /** A dry run without a billing table: nothing was billed as far as it knows, and it never writes. */
 export const emptyLedger: LedgerPort = {
   read: async () => ({ entries: [], version: 0 }),
+  invoiceStatus: async () => undefined,
   reserve: () => Promise.reject(new Error('a run without a billing table cannot reserve ledger entries')),
   complete: () => Promise.reject(new Error('a run without a billing table cannot complete ledger entries')),
   release: () => Promise.reject(new Error('a run without a billing table cannot release ledger entries')),

@@ -1,7 +1,7 @@
 import type { CostSnapshot } from '../costs/types.js';
 import type { Micros } from '../money.js';
 import type { BillingPeriod } from '../period.js';
-import type { InvoiceRecord, LedgerEntryRecord } from '../store/records.js';
+import type { InvoiceRecord, InvoiceStatus, LedgerEntryRecord } from '../store/records.js';
 
 /** Where the billing run gets the period's costs: the cost check's JSON report, or a Cost Explorer query. */
 export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
@@ -48,6 +48,8 @@ export interface LedgerPort {
   /** Deletes a pending entry whose Stripe call failed before anything was created there, and rolls the head back. */
   release(entry: LedgerEntry): Promise<void>;
   recordInvoice(record: InvoiceRecord): Promise<void>;
+  /** The status of an invoice record in the billing table, undefined when there is none. */
+  invoiceStatus(invoiceId: string): Promise<InvoiceStatus | undefined>;
 }
 
 export interface InvoiceRequest {
@@ -135,6 +137,8 @@ export interface CustomerPlan {
   readonly actions: readonly PlannedAction[];
   /** Why the plan is what it is, for people. */
   readonly note: string;
+  /** Set when the customer cannot be billed at all (its plan has no actions): reported as a failure of the run. */
+  readonly failure?: string;
 }
 
 export interface BillingPlan {

@@ -3,7 +3,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
-import { ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
+import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
 import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
 import { isConditionFailure, isTransactionLost } from './conditions.js';
 
@@ -97,6 +97,14 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
       }),
 
     recordInvoice: (record) => call('write the invoice record', () => writeInvoiceRecord(dynamo, tableName, record)),
+
+    invoiceStatus: (invoiceId) =>
+      call('read an invoice record', async () => {
+        const result = await dynamo.send(
+          new GetCommand({ TableName: tableName, Key: invoiceKey(invoiceId), ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' }, ConsistentRead: true }),
+        );
+        return (result.Item as Pick<InvoiceRecord, 'status'> | undefined)?.status;
+      }),
   };
 }
 

@@ -1,4 +1,6 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { invoiceKey } from '../../src/store/keys.js';
 import { describe, expect, it } from 'vitest';
 import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
 import type { LedgerPort, StripeBillingPort } from '../../src/billing/types.js';
@@ -279,7 +281,7 @@ describe('true-up after the period closes', () => {
     expect(trueUp.invoices.map((invoice) => invoice.amountMinor)).toEqual([1100]);
     const again = await bill({ config, today: '2026-12-04', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
     expect(again.invoices).toHaveLength(0);
-    expect(again.plan.customers[0]?.note).toBe('true-up already done for this period');
+    expect(again.notice).toBe('The true-up of 2026-11 is done for every customer: nothing to bill, no costs loaded.');
   });
 
   it('credits the customer balance when the settled cost is lower, never a negative invoice', async () => {
@@ -293,6 +295,53 @@ describe('true-up after the period closes', () => {
     const rerun = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: [{ id: 'acme', daily: [...days(29, '9'), '0'] }] });
     expect(rerun.credits).toHaveLength(0);
     expect(services.stripe.state.balanceTransactions.size).toBe(1);
+  });
+});
+
+describe('true-up rules', () => {
+  const config = billingConfig([acme]);
+  const monthOf = (amount: string) => [{ id: 'acme', daily: days(30, amount) }];
+
+  it('waits with a notice while the closed month\'s costs are still Cost Explorer estimates', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const snapshot = { ...costSnapshot(config, '2026-11', '2026-12-03', monthOf('10')), estimated: true };
+    const early = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', snapshot });
+    expect(early.notice).toContain('still holds Cost Explorer estimates');
+    expect(early.invoices).toHaveLength(0);
+    expect(invoices()).toHaveLength(1);
+  });
+
+  it('loads no costs once every customer\'s true-up is done', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
+    let loaded = 0;
+    const now = new Date('2026-12-04T07:00:00Z');
+    const later = await runBilling(
+      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', monthOf('10')); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      config,
+      { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
+    );
+    expect(loaded).toBe(0);
+    expect(later.notice).toBe('The true-up of 2026-11 is done for every customer: nothing to bill, no costs loaded.');
+  });
+
+  it('bills again at the true-up what a voided invoice billed during the month', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const [voided] = invoices();
+    await services.dynamo.send(new UpdateCommand({ TableName: TABLE, Key: invoiceKey(String(voided?.id)), UpdateExpression: 'SET #status = :void, statusRank = :rank', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':void': 'void', ':rank': 5 } }));
+    const trueUp = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
+    // Final 300 * 1.1 = 330 -> 230.00 overage; the voided 219.00 counts for nothing.
+    expect(trueUp.invoices.map((invoice) => invoice.amountMinor)).toEqual([23000]);
+  });
+});
+
+describe('currency', () => {
+  it('refuses a customer billed in another currency than Cost Explorer reports, and bills the others', async () => {
+    const config = billingConfig([acme, { ...globex, currency: 'eur' }]);
+    const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '20') }] });
+    expect(outcome.invoices.map((invoice) => invoice.customerId)).toEqual(['acme']);
+    expect(outcome.failures).toEqual([{ customerId: 'globex', name: 'Globex', message: 'costs are reported in USD; customer globex is billed in eur; set its currency to usd — no conversion is done' }]);
+    expect(invoicesOf(globex.stripeCustomerId)).toHaveLength(0);
   });
 });
 

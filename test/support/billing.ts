@@ -94,7 +94,9 @@ export function costSnapshot(config: BillingConfig, periodId: string, today: str
     window: { start: period.start, endExclusive, complete: endExclusive === period.endExclusive },
     metric: 'UnblendedCost',
     currency: config.currency,
-    estimated: true,
+    costUnit: 'USD',
+    // Cost Explorer marks the open month estimated; a closed month's data is final here.
+    estimated: endExclusive !== period.endExclusive,
     generatedAt: `${today}T06:00:00.000Z`,
     customers,
     unmapped: { cost: 0, keys: [] },
