@@ -2,7 +2,7 @@ import type { BillingConfig, Customer } from '../config/load.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { ConfigError, describeError } from '../errors.js';
-import type { Micros } from '../money.js';
+import { MICROS_PER_UNIT, minorUnitsPerUnit, toDecimalString, type Micros } from '../money.js';
 import type { Publisher } from '../notify/sns.js';
 import { isoDate, type BillingPeriod } from '../period.js';
 import { BillingCallError } from './errors.js';
@@ -41,7 +41,6 @@ export interface BilledInvoice {
   readonly amountMinor: number;
   readonly currency: string;
   readonly status: string;
-  readonly hostedInvoiceUrl: string | undefined;
   readonly dashboardUrl: string;
   readonly resumed: boolean;
 }
@@ -142,7 +141,17 @@ function selectCustomers(config: BillingConfig, request: BillingRequest): readon
   if (!customer) {
     throw new ConfigError([`customer "${request.customerId}" is not in the billing config; expected one of ${config.customers.map((c) => c.id).join(', ')}`]);
   }
+  if (request.fixedCharge) checkFixedAmount(request.fixedCharge.amount, customer.currency);
   return [customer];
+}
+
+/** A fixed amount is billed as given: one with more decimals than the currency has would be rounded silently. */
+function checkFixedAmount(amount: Micros, currency: string): void {
+  const perUnit = minorUnitsPerUnit(currency);
+  if (amount % (MICROS_PER_UNIT / perUnit) === 0) return;
+  const text = toDecimalString(amount).replace(/\.?0+$/, '');
+  const form = perUnit === 1 ? `a whole amount of ${currency}, such as 250` : `at most two decimals for ${currency}, such as 250.01`;
+  throw new ConfigError([`input amount is "${text}"; expected ${form} (it is not rounded)`]);
 }
 
 function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSnapshot {
@@ -238,7 +247,6 @@ class Settler {
       amountMinor: issued.amountDue,
       currency: issued.currency,
       status: issued.status,
-      hostedInvoiceUrl: issued.hostedInvoiceUrl,
       dashboardUrl: this.stripe.dashboardUrl(issued.invoiceId),
       resumed,
     });

@@ -3,6 +3,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { invoiceKey } from '../../src/store/keys.js';
 import { describe, expect, it } from 'vitest';
 import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
+import { billingOutputs, renderBillingSummary } from '../../src/billing/summary.js';
 import type { LedgerPort, StripeBillingPort } from '../../src/billing/types.js';
 import type { BillingConfig } from '../../src/config/load.js';
 import type { CostSnapshot } from '../../src/costs/types.js';
@@ -113,6 +114,18 @@ describe('delta billing through the month', () => {
     const entry = items.find((item) => item.recordType === 'ledger');
     expect(entry).toMatchObject({ status: 'completed', amountMinor: 9800, kind: 'overage', invoiceId: billed?.invoiceId });
     expect(billed?.dashboardUrl).toBe(`https://dashboard.stripe.com/test/invoices/${billed?.invoiceId}`);
+  });
+
+  it('keeps the hosted invoice link (anyone with it can pay) in the invoice record only, never in the summary or outputs', async () => {
+    const outcome = await bill({ config: billingConfig([acme]), today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }] });
+    const [invoice] = invoices();
+    const hosted = String(invoice?.hosted_invoice_url);
+    expect(hosted).toMatch(/^https:\/\/invoice\.stripe\.com\//);
+    expect(renderBillingSummary(outcome)).not.toContain(hosted);
+    expect(renderBillingSummary(outcome)).toContain('dashboard.stripe.com');
+    expect(JSON.stringify(billingOutputs(outcome, 'usd'))).not.toContain(hosted);
+    const [record] = (await scanTable(services.dynamo, TABLE)).filter((item) => item.recordType === 'invoice');
+    expect(record?.hostedInvoiceUrl).toBe(hosted);
   });
 
   it('waits while the increase is below the minimum invoice amount', async () => {
