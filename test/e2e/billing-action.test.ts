@@ -99,7 +99,7 @@ describe('the billing action as the runner runs it', () => {
     const result = await runBilling({ mode: 'fixed-amount', amount: 'ten' });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('customer is missing');
-    expect(result.stdout).toContain('amount "ten" is not accepted');
+    expect(result.stdout).toContain('input amount is "ten"; expected a positive amount');
     expect(services.stripe.requests.total).toBe(0);
   });
 });
