@@ -110,21 +110,21 @@ export function planCustomer(
 ): CustomerPlan {
   const pending = entries.filter((entry) => entry.status === 'pending');
   const resume = pending.map((entry) => plannedAction(customer, entry));
+  const billed = alreadyBilledMinor(entries);
   const base = {
     customerId: customer.id,
     name: customer.name,
     stripeCustomerId: customer.stripeCustomerId,
     currency: customer.currency,
     billingMode: customer.mode,
-    alreadyBilledMinor: alreadyBilledMinor(entries),
+    alreadyBilledMinor: billed,
     ledgerVersion,
     resume,
   };
   const resumedMinor = pending.reduce((total, entry) => total + entry.amountMinor, 0);
 
   if (request.mode === 'fixed-amount') {
-    const fixed = fixedChargeEntry(customer, entries, request);
-    const taken = entries.find((entry) => entry.entryId === fixed.entryId);
+    const { entry: fixed, taken } = fixedChargeEntry(customer, entries, request);
     const actions = taken ? [] : [plannedAction(customer, fixed)];
     const note = taken
       ? `this charge (same amount and description) is already in the ledger as ${fixed.entryId}`
@@ -136,13 +136,20 @@ export function planCustomer(
     return { ...base, basis: undefined, amountNowMinor: resumedMinor, actions: [], note: 'no costs for this customer in the cost report: nothing billed' };
   }
   const basis = overageBasis(customer, costs);
+  const ledger = { entries, billed };
   const decision = request.mode === 'true-up'
-    ? planTrueUp(customer, basis, entries, request)
+    ? planTrueUp(customer, basis, ledger, request)
     : customer.mode === 'meter'
-      ? planMeterDays(customer, costs, basis, entries, request)
-      : planDailyInvoice(customer, basis, entries, request);
+      ? planMeterDays(customer, costs, basis, ledger, request)
+      : planDailyInvoice(customer, basis, ledger, request);
   const newMinor = decision.actions.reduce((total, action) => total + action.entry.amountMinor, 0);
   return { ...base, basis, amountNowMinor: resumedMinor + newMinor, actions: decision.actions, note: decision.note };
+}
+
+/** The customer's ledger entries and what they add up to (alreadyBilledMinor), computed once per plan. */
+interface LedgerView {
+  readonly entries: readonly LedgerEntry[];
+  readonly billed: number;
 }
 
 interface Decision {
@@ -150,9 +157,9 @@ interface Decision {
   readonly note: string;
 }
 
-function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
-  const difference = basis.overageMinor - alreadyBilledMinor(entries);
+  const difference = basis.overageMinor - billed;
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
   const entryId = `overage-${isoDate(request.now)}`;
   if (entries.some((entry) => entry.entryId === entryId)) return { actions: [], note: `already billed today (${entryId}); the next run bills any change` };
@@ -162,14 +169,13 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: read
     return { actions: [], note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run` };
   }
   const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
-  const billed = alreadyBilledMinor(entries);
   const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
   return { actions: [plannedAction(customer, entry)], note };
 }
 
-function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'true-up already done for this period' };
-  const difference = basis.overageMinor - alreadyBilledMinor(entries);
+  const difference = basis.overageMinor - billed;
   if (difference === 0) return { actions: [], note: 'final overage equals what was billed: nothing to true up' };
   if (difference < 0) {
     const credit = -difference;
@@ -189,10 +195,10 @@ function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly L
  * Meter mode reports each complete day's increase of the rounded cumulative overage, so the events of a period add
  * up to the same amount an invoice would have had. A day already in the ledger is never reported again.
  */
-function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
   const reportedDays = new Set(entries.filter((entry) => entry.kind === 'meter').map((entry) => entry.entryId));
-  let reported = alreadyBilledMinor(entries);
+  let reported = billed;
   let cumulative: Micros = 0;
   const actions: PlannedAction[] = [];
   costs.daily.forEach((amount, index) => {
@@ -212,14 +218,16 @@ function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageB
   return { actions, note };
 }
 
-function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], request: PlanRequest): LedgerEntry {
+/** The fixed charge's entry: the one already in the ledger (`taken`), or a new one. */
+function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], request: PlanRequest): { entry: LedgerEntry; taken: boolean } {
   const charge = request.fixedCharge;
   if (!charge) throw new Error('fixed-amount billing needs an amount and a description');
   const amountMinor = toMinorUnits(charge.amount, customer.currency);
   // The same amount and description in the same period is the same charge: re-running a manual dispatch bills once.
   const digest = createHash('sha256').update(`${request.period.id}\n${amountMinor}\n${charge.description}`).digest('hex').slice(0, 16);
   const entryId = `fixed-${digest}`;
-  return entries.find((entry) => entry.entryId === entryId) ?? newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description);
+  const existing = entries.find((entry) => entry.entryId === entryId);
+  return existing ? { entry: existing, taken: true } : { entry: newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description), taken: false };
 }
 
 function newEntry(customer: Customer, request: PlanRequest, entryId: string, kind: LedgerEntryKind, amountMinor: number, description: string): LedgerEntry {
