@@ -290,7 +290,7 @@ class Settler {
           entry.description,
           ...(hostedInvoiceUrl ? [`Invoice page: ${hostedInvoiceUrl}`] : []),
         ].join('\n'),
-        attributes: { type: 'invoice.created', customer: entry.customerId, period: entry.period },
+        attributes: { type: 'invoice-created', customer: entry.customerId, period: entry.period },
       });
     } catch (error) {
       // The invoice exists and the ledger says so; a lost notice must not turn a billed customer into a failure.

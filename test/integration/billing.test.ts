@@ -145,7 +145,7 @@ describe('delta billing through the month', () => {
     await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '10') }], publish: snsPublisher(sns, topic.TopicArn ?? '') });
     const messages = await services.moto.snsMessages();
     expect(messages.map((message) => message.attributes.customer).sort()).toEqual(['acme', 'globex']);
-    expect(messages.every((message) => message.attributes.type === 'invoice.created')).toBe(true);
+    expect(messages.every((message) => message.attributes.type === 'invoice-created')).toBe(true);
   });
 });
 
