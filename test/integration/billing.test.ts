@@ -457,7 +457,7 @@ describe('dry run and failures', () => {
 
   it('bills a fixed amount once however often the same manual dispatch runs', async () => {
     const config = billingConfig([acme]);
-    const extra = { customerId: 'acme', fixedCharge: { amount: parseAmount('250.005'), description: 'Migration support, November' } };
+    const extra = { customerId: 'acme', fixedCharge: { amount: parseAmount('250.01'), description: 'Migration support, November' } };
     const first = await bill({ config, today: '2026-11-10', mode: 'fixed-amount', extra });
     const again = await bill({ config, today: '2026-11-12', mode: 'fixed-amount', extra });
     expect(first.invoices.map((invoice) => invoice.amountMinor)).toEqual([25001]);
