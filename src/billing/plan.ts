@@ -176,7 +176,7 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, bi
 function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'true-up already done for this period' };
   const difference = basis.overageMinor - billed;
-  if (difference === 0) return { actions: [], note: 'final overage equals what was billed: nothing to true up' };
+  if (difference === 0) return closeWithoutBilling(customer, request, 'final overage equals what was billed: the period is closed with nothing to bill');
   if (difference < 0) {
     const credit = -difference;
     const description = `Credit: final AWS usage for ${periodLabel(request.period)} was ${formatMinor(credit, customer.currency)} below what was billed`;
@@ -185,10 +185,19 @@ function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }
   }
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
   if (customer.mode === 'invoice' && difference < minimum) {
-    return { actions: [], note: `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived` };
+    return closeWithoutBilling(customer, request, `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived; the period is closed`);
   }
   const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, 'final true-up'));
   return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
+}
+
+/**
+ * A true-up with nothing to bill still writes its `true-up` entry (amount 0, no Stripe call): the period is closed,
+ * and later true-up runs see every customer settled without querying Cost Explorer again.
+ */
+function closeWithoutBilling(customer: Customer, request: PlanRequest, note: string): Decision {
+  const entry = newEntry(customer, request, 'true-up', 'true-up', 0, `True-up of ${periodLabel(request.period)}: nothing to bill`);
+  return { actions: [{ kind: 'close', entry }], note };
 }
 
 /**
@@ -255,6 +264,7 @@ function meterTimestamp(entryId: string, request: PlanRequest): number {
 }
 
 function plannedAction(customer: Customer, entry: LedgerEntry): PlannedAction {
+  if (entry.amountMinor === 0) return { kind: 'close', entry };
   if (entry.kind === 'credit') return { kind: 'credit', entry };
   if (entry.meterIdentifier !== undefined) return { kind: 'meter', entry, eventName: customer.meterEventName ?? '' };
   return { kind: 'invoice', entry };

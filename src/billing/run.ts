@@ -208,7 +208,8 @@ class Settler {
   private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<void> {
     const { entry } = action;
     try {
-      if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
+      if (action.kind === 'close') await this.deps.ledger.complete(entry, {}, this.now);
+      else if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
       else if (action.kind === 'credit') await this.credit(entry, resumed);
       else await this.meter(entry, action.eventName);
     } catch (error) {

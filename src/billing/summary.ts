@@ -59,6 +59,7 @@ function planRow(customer: CustomerPlan): string {
 
 function describeAction(action: PlannedAction): string {
   const amount = formatMinor(Math.abs(action.entry.amountMinor), action.entry.currency);
+  if (action.kind === 'close') return 'close the period';
   if (action.kind === 'credit') return `credit ${amount}`;
   if (action.kind === 'meter') return `meter ${amount} (${action.entry.entryId.replace('meter-', '')})`;
   return `invoice ${amount}`;

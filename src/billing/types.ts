@@ -117,7 +117,9 @@ export interface OverageBasis {
 export type PlannedAction =
   | { readonly kind: 'invoice'; readonly entry: LedgerEntry }
   | { readonly kind: 'credit'; readonly entry: LedgerEntry }
-  | { readonly kind: 'meter'; readonly entry: LedgerEntry; readonly eventName: string };
+  | { readonly kind: 'meter'; readonly entry: LedgerEntry; readonly eventName: string }
+  /** A true-up with nothing to bill: its entry is reserved and completed without a Stripe call. */
+  | { readonly kind: 'close'; readonly entry: LedgerEntry };
 
 export interface CustomerPlan {
   readonly customerId: string;

@@ -338,6 +338,26 @@ describe('true-up rules', () => {
     expect(later.notice).toBe('The true-up of 2026-11 is done for every customer: nothing to bill, no costs loaded.');
   });
 
+  it('closes the period with an empty true-up entry when there is nothing to settle, so later runs load no costs', async () => {
+    const month = [{ id: 'acme', daily: days(30, '10') }];
+    await bill({ config, today: '2026-12-01', period: '2026-11', spends: month });
+    const requests = services.stripe.requests.total;
+    const trueUp = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: month });
+    expect(trueUp.invoices).toHaveLength(0);
+    expect(services.stripe.requests.total).toBe(requests);
+    const [entry] = (await dynamoLedger(services.dynamo, TABLE).read('acme', '2026-11')).entries.filter((item) => item.entryId === 'true-up');
+    expect(entry).toMatchObject({ amountMinor: 0, status: 'completed' });
+    let loaded = 0;
+    const now = new Date('2026-12-04T07:00:00Z');
+    const later = await runBilling(
+      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', month); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      config,
+      { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
+    );
+    expect(loaded).toBe(0);
+    expect(later.notice).toContain('done for every customer');
+  });
+
   it('bills again at the true-up what a voided invoice billed during the month', async () => {
     await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
     const [voided] = invoices();
