@@ -9,7 +9,8 @@ import type { IssuedInvoice, LedgerEntry } from './types.js';
  * and with it the payment-succeeded notice).
  */
 export function invoiceRecord(entry: LedgerEntry, invoice: IssuedInvoice, at: Date): InvoiceRecord {
-  const status: InvoiceStatus = invoice.status === 'draft' ? 'draft' : 'open';
+  const reported = Object.hasOwn(INVOICE_STATUS_RANK, invoice.status) ? (invoice.status as InvoiceStatus) : 'open';
+  const status: InvoiceStatus = INVOICE_STATUS_RANK[reported] <= INVOICE_STATUS_RANK.open ? reported : 'open';
   const now = at.toISOString();
   return {
     pk: invoiceKey(invoice.invoiceId).pk,
