@@ -1,7 +1,9 @@
+import {
+  DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader,
+} from '../config/inputs.js';
 import { COST_METRICS, type CostMetric } from '../costs/query.js';
-import { ConfigError } from '../errors.js';
 import { MoneyError, parseAmount } from '../money.js';
-import { parsePeriod, PeriodError, type BillingPeriod } from '../period.js';
+import { parsePeriod, periodOf } from '../period.js';
 import type { BillingRequest } from './run.js';
 import type { BillingMode } from './types.js';
 
@@ -17,62 +19,51 @@ export interface BillingInputs {
 }
 
 const MODES: readonly BillingMode[] = ['scheduled', 'true-up', 'fixed-amount'];
+const AMOUNT_FORM = "a positive amount in the customer's currency, such as 250.00";
 
-/** Reads and checks every input before any side effect; all problems are reported at once. */
-export function parseBillingInputs(input: (name: string) => string, now: Date): BillingInputs {
-  const problems: string[] = [];
-  const text = (name: string) => input(name).trim();
-  const optional = (name: string) => text(name) || undefined;
-
-  const modeText = text('mode') || 'scheduled';
-  const mode = MODES.find((candidate) => candidate === modeText);
-  if (!mode) problems.push(`mode "${modeText}" is not accepted; expected one of ${MODES.join(', ')}`);
-
-  let period: BillingPeriod | undefined;
-  try {
-    period = parsePeriod(text('period') || (mode === 'true-up' ? 'previous' : 'current'), now);
-  } catch (error) {
-    if (!(error instanceof PeriodError)) throw error;
-    problems.push(error.message);
-  }
-
-  const dryRunText = (text('dry-run') || 'false').toLowerCase();
-  if (dryRunText !== 'true' && dryRunText !== 'false') problems.push(`dry-run "${text('dry-run')}" is not accepted; expected true or false`);
-  const dryRun = dryRunText === 'true';
-
-  const customerId = optional('customer');
-  let fixedCharge: BillingRequest['fixedCharge'];
-  if (mode === 'fixed-amount') {
-    if (!customerId) problems.push('customer is missing; mode fixed-amount bills one customer: give its id from the billing config');
-    const description = text('description');
-    if (!description) problems.push('description is missing; mode fixed-amount needs the text of the invoice line, such as "Migration support, November"');
-    try {
-      const amount = parseAmount(text('amount'));
-      if (amount <= 0) problems.push(`amount "${text('amount')}" is not accepted; expected a positive amount in the customer's currency, such as 250.00`);
-      else fixedCharge = { amount, description };
-    } catch (error) {
-      if (!(error instanceof MoneyError)) throw error;
-      problems.push(`amount "${text('amount')}" is not accepted; expected a positive amount in the customer's currency, such as 250.00`);
+/** The billing action's inputs (see actions/billing/action.yml), validated before any side effect; all problems at once. */
+export function parseBillingInputs(read: InputReader, now: Date): BillingInputs {
+  const input = new InputParser(read);
+  const mode = input.choice<BillingMode>('mode', MODES, 'scheduled');
+  const period = input.attempt(() => parsePeriod(input.text('period', mode === 'true-up' ? 'previous' : 'current'), now, 'input period'), periodOf(now));
+  const dryRun = input.boolean('dry-run', false);
+  const customerId = input.text('customer') || undefined;
+  const fixedCharge = mode === 'fixed-amount' ? parseFixedCharge(input, customerId) : undefined;
+  if (mode !== 'fixed-amount') {
+    for (const name of ['amount', 'description']) {
+      if (input.text(name)) input.fail(name, input.text(name), `nothing: it applies only to mode fixed-amount (mode is ${mode})`);
     }
-  } else if (text('amount') || text('description')) {
-    problems.push(`amount and description apply only to mode fixed-amount (mode is ${modeText})`);
   }
-
-  const metricText = text('metric') || 'UnblendedCost';
-  const metric = COST_METRICS.find((candidate) => candidate === metricText);
-  if (!metric) problems.push(`metric "${metricText}" is not accepted; expected one of ${COST_METRICS.join(', ')}`);
-
-  const billingTable = optional('billing-table');
-  if (!billingTable && !dryRun) problems.push('billing-table is missing; a real run needs the DynamoDB billing table for its ledger (a dry run may go without)');
-
-  if (problems.length > 0 || !mode || !period || !metric) throw new ConfigError(problems);
+  const metric = input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost');
+  const billingTable = input.matching('billing-table', DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM) || undefined;
+  if (!billingTable && !dryRun) input.fail('billing-table', '', `${DYNAMODB_TABLE_NAME_FORM}: a real run needs the billing table for its ledger (a dry run may go without)`);
+  const snsTopicArn = input.matching('sns-topic-arn', SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM) || undefined;
+  input.done();
   return {
-    config: text('config') || 'billing.config.yaml',
-    costReport: text('cost-report') || 'cost-report.json',
+    config: input.text('config', 'billing.config.yaml'),
+    costReport: input.text('cost-report', 'cost-report.json'),
     metric,
     billingTable,
-    snsTopicArn: optional('sns-topic-arn'),
-    stripeSecretParameter: text('stripe-secret-parameter') || '/stripe/secret-key',
+    snsTopicArn,
+    stripeSecretParameter: input.text('stripe-secret-parameter', '/stripe/secret-key'),
     request: { mode, period, now, dryRun, ...(customerId ? { customerId } : {}), ...(fixedCharge ? { fixedCharge } : {}) },
   };
+}
+
+function parseFixedCharge(input: InputParser, customerId: string | undefined): BillingRequest['fixedCharge'] {
+  if (!customerId) input.fail('customer', '', 'the id of a customer from the billing config: mode fixed-amount bills one customer');
+  const description = input.text('description');
+  if (!description) input.fail('description', '', 'the text of the invoice line, such as "Migration support, November"');
+  const amountText = input.text('amount');
+  let amount = 0;
+  try {
+    amount = parseAmount(amountText);
+  } catch (error) {
+    if (!(error instanceof MoneyError)) throw error;
+  }
+  if (amount <= 0) {
+    input.fail('amount', amountText, AMOUNT_FORM);
+    return undefined;
+  }
+  return description ? { amount, description } : undefined;
 }

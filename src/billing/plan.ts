@@ -3,8 +3,9 @@ import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, type BillingPeriod } from '../period.js';
+import { countsTowardsOverage } from '../store/records.js';
 import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, OverageBasis, PlannedAction,
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction,
 } from './types.js';
 
 /**
@@ -27,11 +28,8 @@ export function overageBasis(customer: Customer, costs: CustomerCosts): OverageB
   };
 }
 
-/** Kinds whose amounts make up what a customer was billed for the period's overage. */
-const OVERAGE_KINDS: ReadonlySet<LedgerEntryKind> = new Set(['overage', 'true-up', 'credit', 'meter']);
-
 export function alreadyBilledMinor(entries: readonly LedgerEntry[]): number {
-  return entries.filter((entry) => OVERAGE_KINDS.has(entry.kind)).reduce((total, entry) => total + entry.amountMinor, 0);
+  return entries.filter((entry) => countsTowardsOverage(entry.kind)).reduce((total, entry) => total + entry.amountMinor, 0);
 }
 
 /** The day a period's true-up may run: `trueUpDay` of the next month, when Cost Explorer data has settled. */
@@ -57,7 +55,7 @@ export interface PlanRequest {
 export function planBilling(
   customers: readonly Customer[],
   snapshot: CostSnapshot | undefined,
-  ledger: ReadonlyMap<string, readonly LedgerEntry[]>,
+  ledger: ReadonlyMap<string, LedgerState>,
   request: PlanRequest,
 ): BillingPlan {
   const costsById = new Map(snapshot?.customers.map((costs) => [costs.customerId, costs]));
@@ -65,7 +63,41 @@ export function planBilling(
     mode: request.mode,
     period: request.period.id,
     generatedAt: request.now.toISOString(),
-    customers: customers.map((customer) => planCustomer(customer, costsById.get(customer.id), ledger.get(customer.id) ?? [], request)),
+    customers: customers.map((customer) => {
+      const state = ledger.get(customer.id);
+      const mismatch = currencyMismatch(customer, snapshot);
+      if (mismatch) return unbillable(customer, state, mismatch);
+      return planCustomer(customer, costsById.get(customer.id), state?.entries ?? [], request, state?.version ?? 0);
+    }),
+  };
+}
+
+/**
+ * Cost Explorer amounts are in its cost unit (USD for most accounts) and are never converted: a customer billed in
+ * another currency would be charged the same numbers in the wrong money.
+ */
+function currencyMismatch(customer: Customer, snapshot: CostSnapshot | undefined): string | undefined {
+  const unit = snapshot?.costUnit;
+  if (unit === undefined || customer.currency.toUpperCase() === unit) return undefined;
+  return `costs are reported in ${unit}; customer ${customer.id} is billed in ${customer.currency}; set its currency to ${unit.toLowerCase()} — no conversion is done`;
+}
+
+function unbillable(customer: Customer, state: LedgerState | undefined, failure: string): CustomerPlan {
+  const entries = state?.entries ?? [];
+  return {
+    customerId: customer.id,
+    name: customer.name,
+    stripeCustomerId: customer.stripeCustomerId,
+    currency: customer.currency,
+    billingMode: customer.mode,
+    basis: undefined,
+    alreadyBilledMinor: alreadyBilledMinor(entries),
+    ledgerVersion: state?.version ?? 0,
+    amountNowMinor: 0,
+    resume: [],
+    actions: [],
+    note: `not billed: ${failure}`,
+    failure,
   };
 }
 
@@ -74,23 +106,25 @@ export function planCustomer(
   costs: CustomerCosts | undefined,
   entries: readonly LedgerEntry[],
   request: PlanRequest,
+  ledgerVersion = 0,
 ): CustomerPlan {
   const pending = entries.filter((entry) => entry.status === 'pending');
   const resume = pending.map((entry) => plannedAction(customer, entry));
+  const billed = alreadyBilledMinor(entries);
   const base = {
     customerId: customer.id,
     name: customer.name,
     stripeCustomerId: customer.stripeCustomerId,
     currency: customer.currency,
     billingMode: customer.mode,
-    alreadyBilledMinor: alreadyBilledMinor(entries),
+    alreadyBilledMinor: billed,
+    ledgerVersion,
     resume,
   };
   const resumedMinor = pending.reduce((total, entry) => total + entry.amountMinor, 0);
 
   if (request.mode === 'fixed-amount') {
-    const fixed = fixedChargeEntry(customer, entries, request);
-    const taken = entries.find((entry) => entry.entryId === fixed.entryId);
+    const { entry: fixed, taken } = fixedChargeEntry(customer, entries, request);
     const actions = taken ? [] : [plannedAction(customer, fixed)];
     const note = taken
       ? `this charge (same amount and description) is already in the ledger as ${fixed.entryId}`
@@ -102,13 +136,20 @@ export function planCustomer(
     return { ...base, basis: undefined, amountNowMinor: resumedMinor, actions: [], note: 'no costs for this customer in the cost report: nothing billed' };
   }
   const basis = overageBasis(customer, costs);
+  const ledger = { entries, billed };
   const decision = request.mode === 'true-up'
-    ? planTrueUp(customer, basis, entries, request)
+    ? planTrueUp(customer, basis, ledger, request)
     : customer.mode === 'meter'
-      ? planMeterDays(customer, costs, basis, entries, request)
-      : planDailyInvoice(customer, basis, entries, request);
+      ? planMeterDays(customer, costs, basis, ledger, request)
+      : planDailyInvoice(customer, basis, ledger, request);
   const newMinor = decision.actions.reduce((total, action) => total + action.entry.amountMinor, 0);
   return { ...base, basis, amountNowMinor: resumedMinor + newMinor, actions: decision.actions, note: decision.note };
+}
+
+/** The customer's ledger entries and what they add up to (alreadyBilledMinor), computed once per plan. */
+interface LedgerView {
+  readonly entries: readonly LedgerEntry[];
+  readonly billed: number;
 }
 
 interface Decision {
@@ -116,9 +157,9 @@ interface Decision {
   readonly note: string;
 }
 
-function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
-  const difference = basis.overageMinor - alreadyBilledMinor(entries);
+  const difference = basis.overageMinor - billed;
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
   const entryId = `overage-${isoDate(request.now)}`;
   if (entries.some((entry) => entry.entryId === entryId)) return { actions: [], note: `already billed today (${entryId}); the next run bills any change` };
@@ -128,15 +169,14 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, entries: read
     return { actions: [], note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run` };
   }
   const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
-  const billed = alreadyBilledMinor(entries);
   const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
   return { actions: [plannedAction(customer, entry)], note };
 }
 
-function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'true-up already done for this period' };
-  const difference = basis.overageMinor - alreadyBilledMinor(entries);
-  if (difference === 0) return { actions: [], note: 'final overage equals what was billed: nothing to true up' };
+  const difference = basis.overageMinor - billed;
+  if (difference === 0) return closeWithoutBilling(customer, request, 'final overage equals what was billed: the period is closed with nothing to bill');
   if (difference < 0) {
     const credit = -difference;
     const description = `Credit: final AWS usage for ${periodLabel(request.period)} was ${formatMinor(credit, customer.currency)} below what was billed`;
@@ -145,20 +185,29 @@ function planTrueUp(customer: Customer, basis: OverageBasis, entries: readonly L
   }
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
   if (customer.mode === 'invoice' && difference < minimum) {
-    return { actions: [], note: `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived` };
+    return closeWithoutBilling(customer, request, `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived; the period is closed`);
   }
   const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, 'final true-up'));
   return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
 }
 
 /**
+ * A true-up with nothing to bill still writes its `true-up` entry (amount 0, no Stripe call): the period is closed,
+ * and later true-up runs see every customer settled without querying Cost Explorer again.
+ */
+function closeWithoutBilling(customer: Customer, request: PlanRequest, note: string): Decision {
+  const entry = newEntry(customer, request, 'true-up', 'true-up', 0, `True-up of ${periodLabel(request.period)}: nothing to bill`);
+  return { actions: [{ kind: 'close', entry }], note };
+}
+
+/**
  * Meter mode reports each complete day's increase of the rounded cumulative overage, so the events of a period add
  * up to the same amount an invoice would have had. A day already in the ledger is never reported again.
  */
-function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageBasis, entries: readonly LedgerEntry[], request: PlanRequest): Decision {
+function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
   const reportedDays = new Set(entries.filter((entry) => entry.kind === 'meter').map((entry) => entry.entryId));
-  let reported = alreadyBilledMinor(entries);
+  let reported = billed;
   let cumulative: Micros = 0;
   const actions: PlannedAction[] = [];
   costs.daily.forEach((amount, index) => {
@@ -178,14 +227,16 @@ function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageB
   return { actions, note };
 }
 
-function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], request: PlanRequest): LedgerEntry {
+/** The fixed charge's entry: the one already in the ledger (`taken`), or a new one. */
+function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], request: PlanRequest): { entry: LedgerEntry; taken: boolean } {
   const charge = request.fixedCharge;
   if (!charge) throw new Error('fixed-amount billing needs an amount and a description');
   const amountMinor = toMinorUnits(charge.amount, customer.currency);
   // The same amount and description in the same period is the same charge: re-running a manual dispatch bills once.
   const digest = createHash('sha256').update(`${request.period.id}\n${amountMinor}\n${charge.description}`).digest('hex').slice(0, 16);
   const entryId = `fixed-${digest}`;
-  return entries.find((entry) => entry.entryId === entryId) ?? newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description);
+  const existing = entries.find((entry) => entry.entryId === entryId);
+  return existing ? { entry: existing, taken: true } : { entry: newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description), taken: false };
 }
 
 function newEntry(customer: Customer, request: PlanRequest, entryId: string, kind: LedgerEntryKind, amountMinor: number, description: string): LedgerEntry {
@@ -213,6 +264,7 @@ function meterTimestamp(entryId: string, request: PlanRequest): number {
 }
 
 function plannedAction(customer: Customer, entry: LedgerEntry): PlannedAction {
+  if (entry.amountMinor === 0) return { kind: 'close', entry };
   if (entry.kind === 'credit') return { kind: 'credit', entry };
   if (entry.meterIdentifier !== undefined) return { kind: 'meter', entry, eventName: customer.meterEventName ?? '' };
   return { kind: 'invoice', entry };

@@ -3,11 +3,14 @@ import { INVOICE_STATUS_RANK, type InvoiceRecord, type InvoiceStatus } from '../
 import { ledgerEntryRef } from './plan.js';
 import type { IssuedInvoice, LedgerEntry } from './types.js';
 
-const STRIPE_STATUSES: ReadonlySet<string> = new Set(['draft', 'open', 'paid', 'uncollectible', 'void']);
-
-/** The invoice record in the shape the webhook handler also updates, with the status Stripe reported. */
+/**
+ * The invoice record in the shape the webhook handler also updates. The webhook owns status changes: billing starts
+ * a new record at draft or open, never further (a `paid` reported at once would hide the webhook's change to paid,
+ * and with it the payment-succeeded notice).
+ */
 export function invoiceRecord(entry: LedgerEntry, invoice: IssuedInvoice, at: Date): InvoiceRecord {
-  const status = (STRIPE_STATUSES.has(invoice.status) ? invoice.status : 'open') as InvoiceStatus;
+  const reported = Object.hasOwn(INVOICE_STATUS_RANK, invoice.status) ? (invoice.status as InvoiceStatus) : 'open';
+  const status: InvoiceStatus = INVOICE_STATUS_RANK[reported] <= INVOICE_STATUS_RANK.open ? reported : 'open';
   const now = at.toISOString();
   return {
     pk: invoiceKey(invoice.invoiceId).pk,

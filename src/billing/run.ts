@@ -2,14 +2,14 @@ import type { BillingConfig, Customer } from '../config/load.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { ConfigError, describeError } from '../errors.js';
-import type { Micros } from '../money.js';
+import { MICROS_PER_UNIT, minorUnitsPerUnit, toDecimalString, type Micros } from '../money.js';
 import type { Publisher } from '../notify/sns.js';
 import { isoDate, type BillingPeriod } from '../period.js';
 import { BillingCallError } from './errors.js';
 import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';
 import { invoiceRecord } from './records.js';
 import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LoadCosts, PlannedAction, StripeBillingPort,
+  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LedgerState, LoadCosts, PlannedAction, StripeBillingPort,
 } from './types.js';
 
 export interface BillingDeps {
@@ -41,7 +41,6 @@ export interface BilledInvoice {
   readonly amountMinor: number;
   readonly currency: string;
   readonly status: string;
-  readonly hostedInvoiceUrl: string | undefined;
   readonly dashboardUrl: string;
   readonly resumed: boolean;
 }
@@ -70,7 +69,10 @@ export interface BillingOutcome {
   readonly invoices: readonly BilledInvoice[];
   readonly credits: readonly BilledCredit[];
   readonly meterEvents: number;
-  /** Entries another run reserved while this one was planning: that run bills them. */
+  /**
+   * Entries this run could not reserve because another run changed the customer's ledger after this one read it:
+   * that run billed the overage, the next run plans on what it did.
+   */
   readonly heldElsewhere: readonly string[];
   readonly failures: readonly CustomerFailure[];
 }
@@ -83,14 +85,20 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
   const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
   if (request.mode === 'true-up' && isoDate(request.now) < opens) {
     // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
-    const notice = `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`;
-    const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
-    return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
+    return nothingDone(request, `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`);
+  }
+  const concurrency = request.concurrency ?? 8;
+  const read = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
+  if (request.mode === 'true-up' && read.every((state) => state.entries.some((entry) => entry.entryId === 'true-up' && entry.status === 'completed'))) {
+    // Settled customers need no Cost Explorer query (each costs $0.01) on the days after trueUpDay.
+    return nothingDone(request, `The true-up of ${request.period.id} is done for every customer: nothing to bill, no costs loaded.`);
   }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
-  const concurrency = request.concurrency ?? 8;
-  const entries = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.entries(customer.id, request.period.id));
-  const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, entries[index] ?? []])), {
+  if (request.mode === 'true-up' && snapshot?.estimated) {
+    return nothingDone(request, `The cost report for ${request.period.id} still holds Cost Explorer estimates: the true-up waits until the data is final, so that it settles once. Nothing was billed.`);
+  }
+  const ledgers = request.mode === 'true-up' ? await mapWithConcurrency(read, concurrency, (state) => withoutVoidedInvoices(deps.ledger, state)) : read;
+  const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, ledgers[index] ?? { entries: [], version: 0 }])), {
     mode: request.mode,
     period: request.period,
     now: request.now,
@@ -98,14 +106,30 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     windowStart: snapshot?.window.start ?? request.period.start,
     ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
   });
+  const planFailures = plan.customers.flatMap((customer) => (customer.failure ? [{ customerId: customer.customerId, name: customer.name, message: customer.failure }] : []));
   const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
-  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED };
+  if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED, failures: planFailures };
   const stripe = deps.stripe;
   if (!stripe) throw new Error('a billing run that is not a dry run needs the Stripe adapter');
 
   const settler = new Settler(deps, stripe, config, request.now);
   await mapWithConcurrency(plan.customers, concurrency, (customerPlan) => settler.settleCustomer(customerPlan));
-  return { ...outcome, ...settler.results() };
+  const settled = settler.results();
+  return { ...outcome, ...settled, failures: [...planFailures, ...settled.failures] };
+}
+
+function nothingDone(request: BillingRequest, notice: string): BillingOutcome {
+  const plan = { mode: request.mode, period: request.period.id, generatedAt: request.now.toISOString(), customers: [] };
+  return { plan, dryRun: request.dryRun, estimated: false, notice, ...NOTHING_SETTLED };
+}
+
+/** A voided invoice billed nothing: the true-up leaves its entry out of what was billed, and so bills it again. */
+async function withoutVoidedInvoices(ledger: LedgerPort, state: LedgerState): Promise<LedgerState> {
+  const voided = new Set<string>();
+  for (const entry of state.entries) {
+    if (entry.invoiceId && (await ledger.invoiceStatus(entry.invoiceId)) === 'void') voided.add(entry.entryId);
+  }
+  return voided.size === 0 ? state : { ...state, entries: state.entries.filter((entry) => !voided.has(entry.entryId)) };
 }
 
 function selectCustomers(config: BillingConfig, request: BillingRequest): readonly Customer[] {
@@ -117,7 +141,17 @@ function selectCustomers(config: BillingConfig, request: BillingRequest): readon
   if (!customer) {
     throw new ConfigError([`customer "${request.customerId}" is not in the billing config; expected one of ${config.customers.map((c) => c.id).join(', ')}`]);
   }
+  if (request.fixedCharge) checkFixedAmount(request.fixedCharge.amount, customer.currency);
   return [customer];
+}
+
+/** A fixed amount is billed as given: one with more decimals than the currency has would be rounded silently. */
+function checkFixedAmount(amount: Micros, currency: string): void {
+  const perUnit = minorUnitsPerUnit(currency);
+  if (amount % (MICROS_PER_UNIT / perUnit) === 0) return;
+  const text = toDecimalString(amount).replace(/\.?0+$/, '');
+  const form = perUnit === 1 ? `a whole amount of ${currency}, such as 250` : `at most two decimals for ${currency}, such as 250.01`;
+  throw new ConfigError([`input amount is "${text}"; expected ${form} (it is not rounded)`]);
 }
 
 function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSnapshot {
@@ -130,7 +164,7 @@ function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSna
   return snapshot;
 }
 
-/** Settles planned actions: reserve (conditional write) -> Stripe (idempotent) -> invoice record -> complete. */
+/** Settles planned actions: reserve (entry and ledger head in one transaction) -> Stripe (idempotent) -> invoice record -> complete. */
 class Settler {
   private readonly invoices: BilledInvoice[] = [];
   private readonly credits: BilledCredit[] = [];
@@ -150,26 +184,32 @@ class Settler {
   }
 
   async settleCustomer(plan: CustomerPlan): Promise<void> {
+    if (plan.failure) return;
     try {
       for (const action of plan.resume) await this.settle(plan, action, true);
-      for (const action of plan.actions) await this.settle(plan, action, false);
+      let version = plan.ledgerVersion;
+      for (const action of plan.actions) {
+        const reservation = await this.deps.ledger.reserve(action.entry, version);
+        if (!reservation.reserved) {
+          // Another run changed what was billed after this one read the ledger: the next run plans on what it did.
+          this.heldElsewhere.push(ledgerEntryRef(action.entry));
+          return;
+        }
+        version = reservation.version;
+        await this.settle(plan, action, false);
+      }
     } catch (error) {
       // The customer's remaining actions wait for the next run; other customers go on.
       this.failures.push({ customerId: plan.customerId, name: plan.name, message: describeError(error) });
     }
   }
 
+  /** Bills a reserved entry. */
   private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<void> {
     const { entry } = action;
-    if (!resumed) {
-      const reservation = await this.deps.ledger.reserve(entry);
-      if (!reservation.reserved) {
-        this.heldElsewhere.push(ledgerEntryRef(entry));
-        return;
-      }
-    }
     try {
-      if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
+      if (action.kind === 'close') await this.deps.ledger.complete(entry, {}, this.now);
+      else if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
       else if (action.kind === 'credit') await this.credit(entry, resumed);
       else await this.meter(entry, action.eventName);
     } catch (error) {
@@ -208,7 +248,6 @@ class Settler {
       amountMinor: issued.amountDue,
       currency: issued.currency,
       status: issued.status,
-      hostedInvoiceUrl: issued.hostedInvoiceUrl,
       dashboardUrl: this.stripe.dashboardUrl(issued.invoiceId),
       resumed,
     });
@@ -252,7 +291,7 @@ class Settler {
           entry.description,
           ...(hostedInvoiceUrl ? [`Invoice page: ${hostedInvoiceUrl}`] : []),
         ].join('\n'),
-        attributes: { type: 'invoice.created', customer: entry.customerId, period: entry.period },
+        attributes: { type: 'invoice-created', customer: entry.customerId, period: entry.period },
       });
     } catch (error) {
       // The invoice exists and the ledger says so; a lost notice must not turn a billed customer into a failure.
@@ -263,7 +302,8 @@ class Settler {
 
 /** A dry run without a billing table: nothing was billed as far as it knows, and it never writes. */
 export const emptyLedger: LedgerPort = {
-  entries: async () => [],
+  read: async () => ({ entries: [], version: 0 }),
+  invoiceStatus: async () => undefined,
   reserve: () => Promise.reject(new Error('a run without a billing table cannot reserve ledger entries')),
   complete: () => Promise.reject(new Error('a run without a billing table cannot complete ledger entries')),
   release: () => Promise.reject(new Error('a run without a billing table cannot release ledger entries')),

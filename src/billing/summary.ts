@@ -18,10 +18,10 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
   more(lines, plan.customers.length, 'customers');
 
   if (outcome.invoices.length > 0) {
-    lines.push('', '### Invoices', '', '| Customer | Invoice | Amount | Status | Links |', '| --- | --- | ---: | --- | --- |');
+    lines.push('', '### Invoices', '', '| Customer | Invoice | Amount | Status | Dashboard |', '| --- | --- | ---: | --- | --- |');
     for (const invoice of outcome.invoices.slice(0, MAX_ROWS)) {
-      const links = [`[dashboard](${invoice.dashboardUrl})`, ...(invoice.hostedInvoiceUrl ? [`[invoice page](${invoice.hostedInvoiceUrl})`] : [])].join(' · ');
-      lines.push(`| ${cell(invoice.name)} | \`${invoice.invoiceId}\`${invoice.resumed ? ' (resumed)' : ''} | ${formatMinor(invoice.amountMinor, invoice.currency)} | ${invoice.status} | ${links} |`);
+      // Only the dashboard link (it needs a Stripe login): anyone with the hosted invoice link can view and pay it.
+      lines.push(`| ${cell(invoice.name)} | \`${invoice.invoiceId}\`${invoice.resumed ? ' (resumed)' : ''} | ${formatMinor(invoice.amountMinor, invoice.currency)} | ${invoice.status} | [dashboard](${invoice.dashboardUrl}) |`);
     }
     more(lines, outcome.invoices.length, 'invoices');
   }
@@ -59,6 +59,7 @@ function planRow(customer: CustomerPlan): string {
 
 function describeAction(action: PlannedAction): string {
   const amount = formatMinor(Math.abs(action.entry.amountMinor), action.entry.currency);
+  if (action.kind === 'close') return 'close the period';
   if (action.kind === 'credit') return `credit ${amount}`;
   if (action.kind === 'meter') return `meter ${amount} (${action.entry.entryId.replace('meter-', '')})`;
   return `invoice ${amount}`;
@@ -87,7 +88,6 @@ export function billingOutputs(outcome: BillingOutcome, currency: string): Recor
     amount: minorToDecimal(invoice.amountMinor, invoice.currency),
     currency: invoice.currency,
     status: invoice.status,
-    hostedUrl: invoice.hostedInvoiceUrl ?? null,
     dashboardUrl: invoice.dashboardUrl,
   }));
   const billedMinor = outcome.invoices.filter((invoice) => invoice.currency === currency).reduce((total, invoice) => total + invoice.amountMinor, 0);

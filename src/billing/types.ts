@@ -1,17 +1,14 @@
 import type { CostSnapshot } from '../costs/types.js';
 import type { Micros } from '../money.js';
 import type { BillingPeriod } from '../period.js';
-import type { InvoiceRecord, LedgerEntryRecord } from '../store/records.js';
+import type { InvoiceRecord, InvoiceStatus, LedgerEntryRecord } from '../store/records.js';
 
 /** Where the billing run gets the period's costs: the cost check's JSON report, or a Cost Explorer query. */
 export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
 
 export type BillingMode = 'scheduled' | 'true-up' | 'fixed-amount';
 
-/**
- * One step of billing a customer in a period. `overage`, `true-up` and `meter` entries add to what the customer
- * was billed for the period's overage, `credit` entries subtract; `fixed` charges are separate and never count.
- */
+/** One step of billing a customer in a period (see LedgerEntryRecord). */
 export type LedgerEntryKind = LedgerEntryRecord['kind'];
 
 /** A ledger entry as the domain sees it: the stored record (src/store/records.ts) without its storage keys. */
@@ -23,16 +20,36 @@ export interface EntryResult {
   readonly creditId?: string;
 }
 
-/** The ledger port: a DynamoDB adapter in production, the same adapter against moto or dynalite in tests. */
+/** A customer's ledger for a period as one run read it. */
+export interface LedgerState {
+  readonly entries: LedgerEntry[];
+  /**
+   * Version of the ledger head: every reservation or release of an entry that counts towards the overage moves it
+   * on by one (0 before the first). A reservation planned on an older version is refused.
+   */
+  readonly version: number;
+}
+
+export type Reservation =
+  | { readonly reserved: true; readonly version: number }
+  /** `existing`: the entry id is taken; absent: another run changed what was billed since this one read the ledger. */
+  | { readonly reserved: false; readonly existing?: LedgerEntry };
+
+/** The ledger port: a DynamoDB adapter in production, the same adapter against moto in tests. */
 export interface LedgerPort {
-  entries(customerId: string, period: string): Promise<LedgerEntry[]>;
-  /** Conditional write: only one run ever reserves a given entry. */
-  reserve(entry: LedgerEntry): Promise<{ reserved: true } | { reserved: false; existing: LedgerEntry }>;
+  read(customerId: string, period: string): Promise<LedgerState>;
+  /**
+   * Puts the entry and moves the ledger head on from `version` in one transaction: of two runs planned on the same
+   * ledger, only one reserves, whatever their entry ids.
+   */
+  reserve(entry: LedgerEntry, version: number): Promise<Reservation>;
   /** Marks a pending entry completed; false when another run completed it first. */
   complete(entry: LedgerEntry, result: EntryResult, at: Date): Promise<boolean>;
-  /** Deletes a pending entry whose Stripe call failed before anything was created there. */
+  /** Deletes a pending entry whose Stripe call failed before anything was created there, and rolls the head back. */
   release(entry: LedgerEntry): Promise<void>;
   recordInvoice(record: InvoiceRecord): Promise<void>;
+  /** The status of an invoice record in the billing table, undefined when there is none. */
+  invoiceStatus(invoiceId: string): Promise<InvoiceStatus | undefined>;
 }
 
 export interface InvoiceRequest {
@@ -100,7 +117,9 @@ export interface OverageBasis {
 export type PlannedAction =
   | { readonly kind: 'invoice'; readonly entry: LedgerEntry }
   | { readonly kind: 'credit'; readonly entry: LedgerEntry }
-  | { readonly kind: 'meter'; readonly entry: LedgerEntry; readonly eventName: string };
+  | { readonly kind: 'meter'; readonly entry: LedgerEntry; readonly eventName: string }
+  /** A true-up with nothing to bill: its entry is reserved and completed without a Stripe call. */
+  | { readonly kind: 'close'; readonly entry: LedgerEntry };
 
 export interface CustomerPlan {
   readonly customerId: string;
@@ -111,6 +130,8 @@ export interface CustomerPlan {
   readonly basis: OverageBasis | undefined;
   /** Overage already billed this period (completed and pending entries), in minor units. */
   readonly alreadyBilledMinor: number;
+  /** The ledger head version the plan was made on: its reservations are conditioned on it. */
+  readonly ledgerVersion: number;
   /** What this run bills (positive) or credits (negative), including resumed entries. */
   readonly amountNowMinor: number;
   /** Entries a previous run reserved and did not complete: resumed with the same idempotency keys. */
@@ -118,6 +139,8 @@ export interface CustomerPlan {
   readonly actions: readonly PlannedAction[];
   /** Why the plan is what it is, for people. */
   readonly note: string;
+  /** Set when the customer cannot be billed at all (its plan has no actions): reported as a failure of the run. */
+  readonly failure?: string;
 }
 
 export interface BillingPlan {

@@ -71,3 +71,5 @@ export class InputParser {
 
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 export const DYNAMODB_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+export const SNS_TOPIC_ARN_FORM = 'an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:billing-alerts';
+export const DYNAMODB_TABLE_NAME_FORM = 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)';

@@ -1,4 +1,6 @@
-import { DYNAMODB_TABLE_NAME, InputParser, SNS_TOPIC_ARN, type InputReader } from '../config/inputs.js';
+import {
+  DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader,
+} from '../config/inputs.js';
 import { COST_METRICS, type CostMetric } from '../costs/query.js';
 import { fromUnits, type Micros } from '../money.js';
 import { parsePeriod, periodOf, type BillingPeriod } from '../period.js';
@@ -23,8 +25,8 @@ export function parseCostCheckInputs(read: InputReader, now: Date): CostCheckInp
     period: input.attempt(() => parsePeriod(input.text('period', 'current'), now, 'input period'), periodOf(now)),
     threshold: fromUnits(input.number('budget-threshold', 800)),
     metric: input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost'),
-    billingTable: input.matching('billing-table', DYNAMODB_TABLE_NAME, 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
-    snsTopicArn: input.matching('sns-topic-arn', SNS_TOPIC_ARN, 'an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:billing-alerts'),
+    billingTable: input.matching('billing-table', DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM),
+    snsTopicArn: input.matching('sns-topic-arn', SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM),
     reportPath: input.text('report-path', 'cost-report.json'),
     dryRun: input.boolean('dry-run', false),
     awsForecast: input.boolean('aws-forecast', false),

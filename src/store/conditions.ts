@@ -5,3 +5,14 @@
 export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
+
+/**
+ * A transaction refused because one of its conditions failed, or because another transaction was writing the same
+ * items at that moment: either way another run got there first.
+ */
+export function isTransactionLost(error: unknown): boolean {
+  const failure = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> } | null;
+  if (failure?.name !== 'TransactionCanceledException') return false;
+  const reasons = failure.CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict');
+}

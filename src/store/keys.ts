@@ -44,3 +44,8 @@ export const BY_STRIPE_CUSTOMER_INDEX = { name: 'byStripeCustomer', partition: '
 export function subscriptionKey(subscriptionId: string) {
   return { subscriptionId };
 }
+
+/** Ledger head: one item per customer and period holding what was billed and a version, so reservations serialise. */
+export function ledgerHeadKey(customerId: string, period: string) {
+  return { pk: ledgerPartition(customerId, period), sk: 'HEAD' };
+}

@@ -1,46 +1,54 @@
 import {
-  DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient,
+  DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
-import { ledgerEntryKey, ledgerPartition } from './keys.js';
-import type { InvoiceRecord, LedgerEntryRecord } from './records.js';
-import { isConditionFailure } from './conditions.js';
+import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
+import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
+import { isConditionFailure, isTransactionLost } from './conditions.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
   const call = <T>(what: string, operation: () => Promise<T>) => withTableErrors(tableName, what, operation);
 
   return {
-    entries: (customerId, period) =>
+    read: (customerId, period) =>
       call('read the ledger', async () => {
-        const items: LedgerEntryRecord[] = [];
+        const items: Array<LedgerEntryRecord | LedgerHeadRecord> = [];
         let startKey: Record<string, unknown> | undefined;
         do {
           const page = await dynamo.send(
             new QueryCommand({
               TableName: tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
-              ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period), ':entry': 'ENTRY#' },
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period) },
               ConsistentRead: true,
               ...(startKey ? { ExclusiveStartKey: startKey } : {}),
             }),
           );
-          items.push(...((page.Items ?? []) as LedgerEntryRecord[]));
+          items.push(...((page.Items ?? []) as Array<LedgerEntryRecord | LedgerHeadRecord>));
           startKey = page.LastEvaluatedKey;
         } while (startKey);
-        return items.map(toEntry);
+        const head = items.find((item): item is LedgerHeadRecord => item.recordType === 'ledgerHead');
+        const entries = items.filter((item): item is LedgerEntryRecord => item.recordType === 'ledger').map(toEntry);
+        return { entries, version: head?.version ?? 0 };
       }),
 
-    reserve: (entry) =>
+    reserve: (entry, version) =>
       call('reserve a ledger entry', async () => {
+        const put = { TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' };
         try {
-          await dynamo.send(new PutCommand({ TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' }));
-          return { reserved: true as const };
+          if (!countsTowardsOverage(entry.kind)) {
+            // A fixed charge is separate from the overage: its own entry id is all that keeps it single.
+            await dynamo.send(new PutCommand(put));
+            return { reserved: true as const, version };
+          }
+          await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }] }));
+          return { reserved: true as const, version: version + 1 };
         } catch (error) {
-          if (!isConditionFailure(error)) throw error;
+          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
           const existing = await dynamo.send(new GetCommand({ TableName: tableName, Key: keyOf(entry), ConsistentRead: true }));
-          return { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) };
+          return existing.Item ? { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) } : { reserved: false as const };
         }
       }),
 
@@ -73,54 +81,70 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
 
     release: (entry) =>
       call('release a ledger entry', async () => {
+        const remove = {
+          TableName: tableName,
+          Key: keyOf(entry),
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        };
         try {
-          await dynamo.send(
-            new DeleteCommand({
-              TableName: tableName,
-              Key: keyOf(entry),
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':pending': 'pending' },
-            }),
-          );
+          if (!countsTowardsOverage(entry.kind)) await dynamo.send(new DeleteCommand(remove));
+          else await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }));
         } catch (error) {
-          if (!isConditionFailure(error)) throw error;
+          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
         }
       }),
 
     recordInvoice: (record) => call('write the invoice record', () => writeInvoiceRecord(dynamo, tableName, record)),
+
+    invoiceStatus: (invoiceId) =>
+      call('read an invoice record', async () => {
+        const result = await dynamo.send(
+          new GetCommand({ TableName: tableName, Key: invoiceKey(invoiceId), ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' }, ConsistentRead: true }),
+        );
+        return (result.Item as Pick<InvoiceRecord, 'status'> | undefined)?.status;
+      }),
   };
 }
 
 /**
- * The webhook handler may have moved the record on already (paid, say): status and statusRank only move forward,
- * and the fields only this action knows (customer, period, ledger entry) are filled in either way.
+ * The invoice record is shared with the webhook handler, which owns what Stripe reports (status, amounts, times).
+ * Billing sets the fields only it knows (customer, period, ledger entry, the byCustomer keys) and fills in the rest
+ * only where the record has nothing yet, so a record the webhook wrote first is never set back.
  */
 async function writeInvoiceRecord(dynamo: DynamoDBDocumentClient, tableName: string, record: InvoiceRecord): Promise<void> {
-  const { pk, sk, status, statusRank, createdAt, ...described } = record;
-  const describe = (extra: Record<string, unknown>) => {
-    const values = { ...described, ...extra };
-    const names = Object.keys(values);
-    return {
-      UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}, #createdAt = if_not_exists(#createdAt, :createdAt)`,
-      ExpressionAttributeNames: Object.fromEntries([...names, 'createdAt'].map((name) => [`#${name}`, name])),
-      ExpressionAttributeValues: { ...Object.fromEntries(Object.entries(values).map(([name, value]) => [`:${name}`, value])), ':createdAt': createdAt },
-    };
+  const { pk, sk, customerId, period, ledgerEntry, gsi1pk, gsi1sk, ...reported } = record;
+  const owned = Object.entries({ customerId, period, ledgerEntry, gsi1pk, gsi1sk }).filter(([, value]) => value !== undefined);
+  const filled = Object.entries(reported).filter(([, value]) => value !== undefined);
+  const values = [...owned, ...filled];
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { pk, sk },
+      UpdateExpression: `SET ${[...owned.map(([name]) => `#${name} = :${name}`), ...filled.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`)].join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(values.map(([name]) => [`#${name}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(values.map(([name, value]) => [`:${name}`, value])),
+    }),
+  );
+}
+
+/**
+ * The head update of a reservation (conditioned on the version the plan was made on, or on there being no head
+ * yet) or of a release (on the head existing): billedMinor moves by `amountMinor`, the version by one.
+ */
+function moveHead(tableName: string, entry: LedgerEntry, version: number | undefined, amountMinor: number) {
+  const condition = version === undefined ? 'attribute_exists(pk)' : version === 0 ? 'attribute_not_exists(pk)' : 'version = :version';
+  return {
+    TableName: tableName,
+    Key: ledgerHeadKey(entry.customerId, entry.period),
+    UpdateExpression: 'SET recordType = :recordType, billedMinor = if_not_exists(billedMinor, :zero) + :amount, version = if_not_exists(version, :zero) + :one, updatedAt = :at',
+    ConditionExpression: condition,
+    ExpressionAttributeValues: {
+      ':recordType': 'ledgerHead', ':zero': 0, ':one': 1, ':amount': amountMinor, ':at': new Date().toISOString(),
+      ...(version === undefined || version === 0 ? {} : { ':version': version }),
+    },
   };
-  try {
-    const update = describe({ status, statusRank });
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk, sk },
-        ...update,
-        ConditionExpression: 'attribute_not_exists(pk) OR #statusRank <= :statusRank',
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    await dynamo.send(new UpdateCommand({ TableName: tableName, Key: { pk, sk }, ...describe({}) }));
-  }
 }
 
 function keyOf(entry: Pick<LedgerEntry, 'customerId' | 'period' | 'entryId'>) {
@@ -147,7 +171,7 @@ async function withTableErrors<T>(tableName: string, what: string, operation: ()
       throw new ServiceError(`Could not ${what}: the billing table ${tableName} does not exist`, 'Deploy the stack that creates it, or set the billing-table input to its name', { cause: error });
     }
     if (name === 'AccessDeniedException') {
-      throw new ServiceError(`Could not ${what}: access to the billing table ${tableName} was denied`, 'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table', { cause: error });
+      throw new ServiceError(`Could not ${what}: access to the billing table ${tableName} was denied`, 'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table (a TransactWriteItems is authorised item by item as those)', { cause: error });
     }
     throw error;
   }

@@ -88,6 +88,26 @@ export interface LedgerEntryRecord {
   readonly meterTimestamp?: number;
 }
 
+/** Kinds whose amounts make up what a customer was billed for the period's overage (and the ledger head's sum). */
+const OVERAGE_KINDS: ReadonlySet<LedgerEntryRecord['kind']> = new Set(['overage', 'true-up', 'credit', 'meter']);
+
+export function countsTowardsOverage(kind: LedgerEntryRecord['kind']): boolean {
+  return OVERAGE_KINDS.has(kind);
+}
+
+/**
+ * The ledger head (key ledgerHeadKey): `billedMinor` is the sum of the pending and completed entries that count
+ * towards the overage, `version` moves on with every reservation and release of one, in the same transaction.
+ */
+export interface LedgerHeadRecord {
+  readonly pk: string;
+  readonly sk: 'HEAD';
+  readonly recordType: 'ledgerHead';
+  readonly billedMinor: number;
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
 /** Fields the webhook handler adds to an invoice record, next to the shared InvoiceRecord ones. */
 export interface InvoiceWebhookFields {
   /** Id of the newest Stripe event applied; breaks ties between events created in the same second. */

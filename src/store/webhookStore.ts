@@ -11,7 +11,7 @@ import type {
   SubscriptionState,
   SubscriptionStore,
 } from '../webhooks/ports.js';
-import { invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
+import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
 import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from './records.js';
 import { isConditionFailure } from './conditions.js';
 
@@ -123,8 +123,9 @@ async function updateOwnClaim(
 }
 
 /**
- * Invoice records are shared with the billing action: this only sets what Stripe reports and never touches
- * customerId, period, ledgerEntry or the byCustomer index keys that the action wrote.
+ * Invoice records are shared with the billing action: this sets what Stripe reports (status, amounts) and fills in
+ * customerId, period, ledgerEntry and the byCustomer index keys from the invoice metadata only where the record has
+ * none yet, so what the action wrote stays.
  */
 export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable: string): InvoiceStore {
   return {
@@ -133,6 +134,12 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
         hostedInvoiceUrl: update.hostedInvoiceUrl,
         invoiceNumber: update.invoiceNumber,
         subscriptionId: update.subscriptionId,
+      }).filter(([, value]) => value !== undefined);
+      const fromMetadata = Object.entries({
+        customerId: update.customerId,
+        period: update.period,
+        ledgerEntry: update.ledgerEntry,
+        ...(update.customerId && update.period ? invoiceByCustomerKey(update.customerId, update.period, update.invoiceId) : {}),
       }).filter(([, value]) => value !== undefined);
       try {
         const result = await dynamo.send(
@@ -145,12 +152,13 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
               'createdAt = if_not_exists(createdAt, :now), updatedAt = :now',
               'lastEventCreated = :created, lastEventId = :eventId, lastEventType = :eventType',
               ...optional.map(([name]) => `${name} = :${name}`),
+              ...fromMetadata.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`),
             ].join(', '),
             // Forward only: a further status, or the same status from a newer event, or this very event again.
             ConditionExpression:
               'attribute_not_exists(pk) OR statusRank < :rank OR lastEventId = :eventId OR (statusRank = :rank AND (' +
               'attribute_not_exists(lastEventCreated) OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)))',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(fromMetadata.map(([name]) => [`#${name}`, name])) },
             ExpressionAttributeValues: {
               ':recordType': 'invoice',
               ':invoiceId': update.invoiceId,
@@ -164,7 +172,7 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
               ':created': update.eventCreated,
               ':eventId': update.eventId,
               ':eventType': update.eventType,
-              ...Object.fromEntries(optional.map(([name, value]) => [`:${name}`, value])),
+              ...Object.fromEntries([...optional, ...fromMetadata].map(([name, value]) => [`:${name}`, value])),
             },
             ReturnValues: 'ALL_OLD',
           }),

@@ -15,6 +15,12 @@ export interface StripeBillingOptions {
 }
 
 /**
+ * How far back a resumed entry looks for what an earlier run created: 10 pages of 100, newest first. An entry stays
+ * pending only from one run to the next, so what it made is among the customer's most recent objects.
+ */
+const MAX_PAGES = 10;
+
+/**
  * The Stripe side of billing: every POST carries an idempotency key derived from the ledger entry
  * ("<customer>/<period>/<entry>/<step>"), and a resumed entry first looks for what an earlier run created, since
  * Stripe forgets idempotency keys after about a day and the ledger may be older than that.
@@ -29,8 +35,32 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     const hit = found.data.find((invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry);
     if (hit) return hit;
     // Search lags writes by up to a minute; the customer's recent invoices are read-after-write consistent.
-    const recent = await call('list the customer\'s invoices', true, () => stripe.invoices.list({ customer: request.stripeCustomerId, limit: 100 }));
-    return recent.data.find((invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry);
+    return findInPages(
+      'list the customer\'s invoices',
+      (startingAfter) => stripe.invoices.list({ customer: request.stripeCustomerId, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+      (invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry,
+    );
+  }
+
+  /**
+   * Pages through a list, newest first, until `match` finds an item: every page goes through the rate limiter and
+   * the retries (stripe-node's auto-pagination would fetch the further pages outside both). At most MAX_PAGES.
+   */
+  async function findInPages<T extends { id: string }>(
+    what: string,
+    page: (startingAfter: string | undefined) => Promise<Stripe.ApiList<T>>,
+    match: (item: T) => boolean,
+  ): Promise<T | undefined> {
+    let startingAfter: string | undefined;
+    for (let count = 0; count < MAX_PAGES; count += 1) {
+      const list = await call(what, true, () => page(startingAfter));
+      const hit = list.data.find(match);
+      if (hit) return hit;
+      const last = list.data.at(-1);
+      if (!list.has_more || !last) return undefined;
+      startingAfter = last.id;
+    }
+    return undefined;
   }
 
   async function hasItem(invoiceId: string, ledgerEntry: string): Promise<boolean> {
@@ -85,10 +115,11 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     async creditBalance(request) {
       const key = { idempotencyKey: `${request.ledgerEntry}/credit` };
       if (request.resume) {
-        const earlier = await call('list the customer\'s balance transactions', true, () =>
-          stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100 }),
+        const hit = await findInPages(
+          'list the customer\'s balance transactions',
+          (startingAfter) => stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+          (transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry,
         );
-        const hit = earlier.data.find((transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry);
         if (hit) return { creditId: hit.id };
       }
       const credit = await call(`credit the balance of ${request.stripeCustomerId}`, true, () =>

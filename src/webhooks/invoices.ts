@@ -33,6 +33,7 @@ export function invoiceUpdateFrom(
 ): InvoiceUpdate {
   const status = INVOICE_STATUS_BY_EVENT[event.type];
   const subscriptionId = invoice.parent?.subscription_details?.subscription;
+  const { customerId, period, ledgerEntry } = invoice.metadata ?? {};
   return {
     invoiceId: invoice.id,
     stripeCustomerId: invoice.customer,
@@ -44,6 +45,9 @@ export function invoiceUpdateFrom(
     ...(invoice.hosted_invoice_url ? { hostedInvoiceUrl: invoice.hosted_invoice_url } : {}),
     ...(invoice.number ? { invoiceNumber: invoice.number } : {}),
     ...(subscriptionId ? { subscriptionId } : {}),
+    ...(customerId ? { customerId } : {}),
+    ...(period ? { period } : {}),
+    ...(ledgerEntry ? { ledgerEntry } : {}),
     eventId: event.id,
     eventType: event.type,
     eventCreated: event.created,
@@ -63,6 +67,7 @@ export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdate
   const changed = !previous || previous.status !== update.status || repeatOfThisEvent;
   if (!changed && update.status !== 'payment_failed') return undefined;
 
+  const customerId = customerIdOf(update, result);
   const amount = formatMoney(fromMinorUnits(update[announcement.amountOf], update.currency), update.currency);
   const subject = announcement.subject(update.invoiceNumber ?? update.invoiceId, amount);
   return notification(announcement.kind, subject, {
@@ -70,7 +75,7 @@ export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdate
     eventType: update.eventType,
     livemode,
     stripeCustomerId: update.stripeCustomerId,
-    ...(previous?.customerId ? { customerId: previous.customerId } : {}),
+    ...(customerId ? { customerId } : {}),
     invoiceId: update.invoiceId,
     ...(update.subscriptionId ? { subscriptionId: update.subscriptionId } : {}),
   }, {
@@ -80,4 +85,9 @@ export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdate
     currency: update.currency,
     ...(update.hostedInvoiceUrl ? { hostedInvoiceUrl: update.hostedInvoiceUrl } : {}),
   });
+}
+
+/** The record's customer id: the one stored before, or for a record this event created, the invoice metadata's. */
+function customerIdOf(update: InvoiceUpdate, result: InvoiceUpdateResult): string | undefined {
+  return (result.applied ? result.previous?.customerId : undefined) ?? update.customerId;
 }

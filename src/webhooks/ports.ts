@@ -41,6 +41,10 @@ export interface InvoiceUpdate {
   readonly hostedInvoiceUrl?: string;
   readonly invoiceNumber?: string;
   readonly subscriptionId?: string;
+  /** From the invoice metadata the billing action sets; written only where the record has none yet. */
+  readonly customerId?: string;
+  readonly period?: string;
+  readonly ledgerEntry?: string;
   readonly eventId: string;
   readonly eventType: string;
   readonly eventCreated: number;

@@ -98,8 +98,8 @@ describe('the billing action as the runner runs it', () => {
   it('fails before any side effect when an input is invalid, naming it', async () => {
     const result = await runBilling({ mode: 'fixed-amount', amount: 'ten' });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('customer is missing');
-    expect(result.stdout).toContain('amount "ten" is not accepted');
+    expect(result.stdout).toContain('input customer is ""; expected the id of a customer');
+    expect(result.stdout).toContain('input amount is "ten"; expected a positive amount');
     expect(services.stripe.requests.total).toBe(0);
   });
 });

@@ -106,6 +106,29 @@ describe('stripeBilling', () => {
     expect(server.state.invoices.size).toBe(0);
   });
 
+  it('finds the invoice of a resumed entry beyond the first page of the customer\'s invoices while search lags', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const first = await billing.issueInvoice(request);
+    const stripe = server.client();
+    for (let index = 0; index < 120; index += 1) await stripe.invoices.create({ customer: request.stripeCustomerId, currency: 'usd' });
+    server.forgetIdempotencyKeys();
+    server.setSearchLagging(true);
+    const resumed = await billing.issueInvoice({ ...request, resume: true });
+    expect(resumed.invoiceId).toBe(first.invoiceId);
+    expect(server.state.invoices.size).toBe(121);
+  });
+
+  it('finds the credit of a resumed entry beyond the first page of balance transactions', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const credit = { ledgerEntry: 'acme/2026-11/true-up', stripeCustomerId: request.stripeCustomerId, currency: 'usd', amountMinor: 500, description: 'Credit', resume: false };
+    const first = await billing.creditBalance(credit);
+    const stripe = server.client();
+    for (let index = 0; index < 120; index += 1) await stripe.customers.createBalanceTransaction(request.stripeCustomerId, { amount: 100, currency: 'usd' });
+    server.forgetIdempotencyKeys();
+    expect(await billing.creditBalance({ ...credit, resume: true })).toEqual(first);
+    expect(server.state.balanceTransactions.size).toBe(121);
+  });
+
   it('honours STRIPE_API_BASE as the testing hook of createStripe', async () => {
     process.env.STRIPE_API_BASE = server.url;
     try {

@@ -1,6 +1,9 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { invoiceKey } from '../../src/store/keys.js';
 import { describe, expect, it } from 'vitest';
 import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
+import { billingOutputs, renderBillingSummary } from '../../src/billing/summary.js';
 import type { LedgerPort, StripeBillingPort } from '../../src/billing/types.js';
 import type { BillingConfig } from '../../src/config/load.js';
 import type { CostSnapshot } from '../../src/costs/types.js';
@@ -113,6 +116,18 @@ describe('delta billing through the month', () => {
     expect(billed?.dashboardUrl).toBe(`https://dashboard.stripe.com/test/invoices/${billed?.invoiceId}`);
   });
 
+  it('keeps the hosted invoice link (anyone with it can pay) in the invoice record only, never in the summary or outputs', async () => {
+    const outcome = await bill({ config: billingConfig([acme]), today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }] });
+    const [invoice] = invoices();
+    const hosted = String(invoice?.hosted_invoice_url);
+    expect(hosted).toMatch(/^https:\/\/invoice\.stripe\.com\//);
+    expect(renderBillingSummary(outcome)).not.toContain(hosted);
+    expect(renderBillingSummary(outcome)).toContain('dashboard.stripe.com');
+    expect(JSON.stringify(billingOutputs(outcome, 'usd'))).not.toContain(hosted);
+    const [record] = (await scanTable(services.dynamo, TABLE)).filter((item) => item.recordType === 'invoice');
+    expect(record?.hostedInvoiceUrl).toBe(hosted);
+  });
+
   it('waits while the increase is below the minimum invoice amount', async () => {
     const config = billingConfig([acme], { minimumInvoiceAmount: 5 });
     const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: [...days(8, '10'), '22'] }] });
@@ -130,7 +145,7 @@ describe('delta billing through the month', () => {
     await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '10') }], publish: snsPublisher(sns, topic.TopicArn ?? '') });
     const messages = await services.moto.snsMessages();
     expect(messages.map((message) => message.attributes.customer).sort()).toEqual(['acme', 'globex']);
-    expect(messages.every((message) => message.attributes.type === 'invoice.created')).toBe(true);
+    expect(messages.every((message) => message.attributes.type === 'invoice-created')).toBe(true);
   });
 });
 
@@ -165,6 +180,50 @@ describe('exactly once', () => {
     expect(invoices()).toHaveLength(1);
     expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
     expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toEqual(['acme/2026-11/overage-2026-11-10']);
+  });
+
+  /** The DynamoDB ledger, but no run goes on from its read before `runs` runs have read: they plan on the same state. */
+  function ledgerReadTogether(runs: number): LedgerPort {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    let waiting = runs;
+    let allRead: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => { allRead = resolve; });
+    return {
+      ...ledger,
+      read: async (customerId, period) => {
+        const state = await ledger.read(customerId, period);
+        if (--waiting === 0) allRead();
+        await together;
+        return state;
+      },
+    };
+  }
+
+  it('bills an overage once when two runs planned on the same ledger straddle midnight (different entry ids)', async () => {
+    const ledger = ledgerReadTogether(2);
+    const outcomes = await Promise.all([
+      bill({ config, today: '2026-11-10', spends, ledger }),
+      bill({ config, today: '2026-11-11', spends, ledger }),
+    ]);
+    expect(invoices()).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.invoices)).toHaveLength(1);
+    expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
+    expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toHaveLength(1);
+    const entries = (await scanTable(services.dynamo, TABLE)).filter((item) => String(item.sk).startsWith('ENTRY#'));
+    expect(entries).toHaveLength(1);
+  });
+
+  it('bills an overage once when a scheduled run races the true-up of the same period', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const ledger = ledgerReadTogether(2);
+    const month = [{ id: 'acme', daily: days(30, '12') }];
+    const outcomes = await Promise.all([
+      bill({ config, today: '2026-12-03', period: '2026-11', spends: month, ledger }),
+      bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: month, ledger }),
+    ]);
+    expect(outcomes.flatMap((outcome) => outcome.invoices)).toHaveLength(1);
+    expect(invoices()).toHaveLength(2);
+    expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toHaveLength(1);
   });
 
   it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice', async () => {
@@ -235,7 +294,7 @@ describe('true-up after the period closes', () => {
     expect(trueUp.invoices.map((invoice) => invoice.amountMinor)).toEqual([1100]);
     const again = await bill({ config, today: '2026-12-04', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
     expect(again.invoices).toHaveLength(0);
-    expect(again.plan.customers[0]?.note).toBe('true-up already done for this period');
+    expect(again.notice).toBe('The true-up of 2026-11 is done for every customer: nothing to bill, no costs loaded.');
   });
 
   it('credits the customer balance when the settled cost is lower, never a negative invoice', async () => {
@@ -249,6 +308,73 @@ describe('true-up after the period closes', () => {
     const rerun = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: [{ id: 'acme', daily: [...days(29, '9'), '0'] }] });
     expect(rerun.credits).toHaveLength(0);
     expect(services.stripe.state.balanceTransactions.size).toBe(1);
+  });
+});
+
+describe('true-up rules', () => {
+  const config = billingConfig([acme]);
+  const monthOf = (amount: string) => [{ id: 'acme', daily: days(30, amount) }];
+
+  it('waits with a notice while the closed month\'s costs are still Cost Explorer estimates', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const snapshot = { ...costSnapshot(config, '2026-11', '2026-12-03', monthOf('10')), estimated: true };
+    const early = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', snapshot });
+    expect(early.notice).toContain('still holds Cost Explorer estimates');
+    expect(early.invoices).toHaveLength(0);
+    expect(invoices()).toHaveLength(1);
+  });
+
+  it('loads no costs once every customer\'s true-up is done', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
+    let loaded = 0;
+    const now = new Date('2026-12-04T07:00:00Z');
+    const later = await runBilling(
+      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', monthOf('10')); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      config,
+      { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
+    );
+    expect(loaded).toBe(0);
+    expect(later.notice).toBe('The true-up of 2026-11 is done for every customer: nothing to bill, no costs loaded.');
+  });
+
+  it('closes the period with an empty true-up entry when there is nothing to settle, so later runs load no costs', async () => {
+    const month = [{ id: 'acme', daily: days(30, '10') }];
+    await bill({ config, today: '2026-12-01', period: '2026-11', spends: month });
+    const requests = services.stripe.requests.total;
+    const trueUp = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: month });
+    expect(trueUp.invoices).toHaveLength(0);
+    expect(services.stripe.requests.total).toBe(requests);
+    const [entry] = (await dynamoLedger(services.dynamo, TABLE).read('acme', '2026-11')).entries.filter((item) => item.entryId === 'true-up');
+    expect(entry).toMatchObject({ amountMinor: 0, status: 'completed' });
+    let loaded = 0;
+    const now = new Date('2026-12-04T07:00:00Z');
+    const later = await runBilling(
+      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', month); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      config,
+      { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
+    );
+    expect(loaded).toBe(0);
+    expect(later.notice).toContain('done for every customer');
+  });
+
+  it('bills again at the true-up what a voided invoice billed during the month', async () => {
+    await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
+    const [voided] = invoices();
+    await services.dynamo.send(new UpdateCommand({ TableName: TABLE, Key: invoiceKey(String(voided?.id)), UpdateExpression: 'SET #status = :void, statusRank = :rank', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':void': 'void', ':rank': 5 } }));
+    const trueUp = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
+    // Final 300 * 1.1 = 330 -> 230.00 overage; the voided 219.00 counts for nothing.
+    expect(trueUp.invoices.map((invoice) => invoice.amountMinor)).toEqual([23000]);
+  });
+});
+
+describe('currency', () => {
+  it('refuses a customer billed in another currency than Cost Explorer reports, and bills the others', async () => {
+    const config = billingConfig([acme, { ...globex, currency: 'eur' }]);
+    const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '20') }] });
+    expect(outcome.invoices.map((invoice) => invoice.customerId)).toEqual(['acme']);
+    expect(outcome.failures).toEqual([{ customerId: 'globex', name: 'Globex', message: 'costs are reported in USD; customer globex is billed in eur; set its currency to usd — no conversion is done' }]);
+    expect(invoicesOf(globex.stripeCustomerId)).toHaveLength(0);
   });
 });
 
@@ -351,7 +477,7 @@ describe('dry run and failures', () => {
 
   it('bills a fixed amount once however often the same manual dispatch runs', async () => {
     const config = billingConfig([acme]);
-    const extra = { customerId: 'acme', fixedCharge: { amount: parseAmount('250.005'), description: 'Migration support, November' } };
+    const extra = { customerId: 'acme', fixedCharge: { amount: parseAmount('250.01'), description: 'Migration support, November' } };
     const first = await bill({ config, today: '2026-11-10', mode: 'fixed-amount', extra });
     const again = await bill({ config, today: '2026-11-12', mode: 'fixed-amount', extra });
     expect(first.invoices.map((invoice) => invoice.amountMinor)).toEqual([25001]);

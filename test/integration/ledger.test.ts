@@ -18,25 +18,49 @@ const at = new Date('2026-11-10T07:01:00Z');
 describe('dynamoLedger', () => {
   it('lets exactly one of many concurrent runs reserve an entry', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
-    const results = await Promise.all(Array.from({ length: 5 }, () => ledger.reserve(entry)));
+    const results = await Promise.all(Array.from({ length: 5 }, () => ledger.reserve(entry, 0)));
     expect(results.filter((result) => result.reserved)).toHaveLength(1);
     for (const result of results) if (!result.reserved) expect(result.existing).toMatchObject({ entryId: entry.entryId, status: 'pending' });
-    expect(await ledger.entries('acme', '2026-11')).toEqual([entry]);
+    expect(await ledger.read('acme', '2026-11')).toEqual({ entries: [entry], version: 1 });
+  });
+
+  it('reserves only one of two entries with different ids planned on the same ledger version', async () => {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    const nextDay: LedgerEntry = { ...entry, entryId: 'overage-2026-11-11', reservedAt: '2026-11-11T00:00:01.000Z' };
+    const results = await Promise.all([ledger.reserve(entry, 0), ledger.reserve(nextDay, 0)]);
+    expect(results.filter((result) => result.reserved)).toHaveLength(1);
+    expect(results.find((result) => !result.reserved)).toEqual({ reserved: false });
+    const state = await ledger.read('acme', '2026-11');
+    expect(state.entries).toHaveLength(1);
+    expect(state.version).toBe(1);
+    const [head] = (await scanTable(services.dynamo, TABLE)).filter((item) => item.sk === 'HEAD');
+    expect(head).toMatchObject({ billedMinor: 9800, version: 1 });
+    expect(await ledger.reserve({ ...nextDay, amountMinor: 100 }, 0)).toEqual({ reserved: false });
+    expect(await ledger.reserve({ ...nextDay, amountMinor: 100 }, 1)).toEqual({ reserved: true, version: 2 });
+  });
+
+  it('rolls the ledger head back when it releases a pending entry', async () => {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    await ledger.reserve(entry, 0);
+    await ledger.release(entry);
+    const [head] = await scanTable(services.dynamo, TABLE);
+    expect(head).toMatchObject({ sk: 'HEAD', billedMinor: 0, version: 2 });
+    expect(await ledger.read('acme', '2026-11')).toEqual({ entries: [], version: 2 });
   });
 
   it('completes a pending entry once and never releases a completed one', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
-    await ledger.reserve(entry);
+    await ledger.reserve(entry, 0);
     expect(await Promise.all([ledger.complete(entry, { invoiceId: 'in_1' }, at), ledger.complete(entry, { invoiceId: 'in_1' }, at)])).toEqual(expect.arrayContaining([true, false]));
     await ledger.release(entry);
-    expect(await ledger.entries('acme', '2026-11')).toMatchObject([{ status: 'completed', invoiceId: 'in_1', completedAt: at.toISOString() }]);
+    expect((await ledger.read('acme', '2026-11')).entries).toMatchObject([{ status: 'completed', invoiceId: 'in_1', completedAt: at.toISOString() }]);
   });
 
   it('releases a pending entry', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
-    await ledger.reserve(entry);
+    await ledger.reserve(entry, 0);
     await ledger.release(entry);
-    expect(await ledger.entries('acme', '2026-11')).toEqual([]);
+    expect((await ledger.read('acme', '2026-11')).entries).toEqual([]);
   });
 
   it('never sets back an invoice record the webhook handler has moved forward, but fills in what only billing knows', async () => {
@@ -54,6 +78,6 @@ describe('dynamoLedger', () => {
 
   it('names the missing billing table and what to do', async () => {
     const ledger = dynamoLedger(services.dynamo, 'no-such-table');
-    await expect(ledger.entries('acme', '2026-11')).rejects.toMatchObject({ message: expect.stringContaining('the billing table no-such-table does not exist'), hint: expect.stringContaining('billing-table') });
+    await expect(ledger.read('acme', '2026-11')).rejects.toMatchObject({ message: expect.stringContaining('the billing table no-such-table does not exist'), hint: expect.stringContaining('billing-table') });
   });
 });

@@ -12,10 +12,24 @@ import { startStripeServer, type StripeTestServer } from './stripeServer.js';
 
 /** Test fixtures for billing: the billing table, configs and CostSnapshot objects as the cost check produces them. */
 
+/**
+ * A document client whose requests reach moto one at a time. moto's TransactWriteItems is not atomic against
+ * concurrent requests: a cancelled transaction restores a copy of the whole table taken when it started, losing
+ * what other requests wrote meanwhile. DynamoDB has no such gap, so the tests take it away; the runs themselves
+ * still interleave step by step (plan, reserve, Stripe, complete).
+ */
 export function documentClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamo = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  let queue: Promise<unknown> = Promise.resolve();
+  dynamo.middlewareStack.add(
+    (next) => (args) => {
+      const turn = queue.then(() => next(args));
+      queue = turn.catch(() => undefined);
+      return turn;
+    },
+    { step: 'initialize', name: 'oneRequestAtATime' },
+  );
+  return DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export async function createBillingTable(dynamo: DynamoDBDocumentClient, tableName: string): Promise<void> {
@@ -80,7 +94,9 @@ export function costSnapshot(config: BillingConfig, periodId: string, today: str
     window: { start: period.start, endExclusive, complete: endExclusive === period.endExclusive },
     metric: 'UnblendedCost',
     currency: config.currency,
-    estimated: true,
+    costUnit: 'USD',
+    // Cost Explorer marks the open month estimated; a closed month's data is final here.
+    estimated: endExclusive !== period.endExclusive,
     generatedAt: `${today}T06:00:00.000Z`,
     customers,
     unmapped: { cost: 0, keys: [] },

@@ -25,6 +25,8 @@ export interface StripeTestServer {
   setNow(date: Date): void;
   /** Stripe prunes idempotency keys after about a day; this is that day passing. */
   forgetIdempotencyKeys(): void;
+  /** Invoice search lags writes by up to a minute: while lagging, it finds nothing. */
+  setSearchLagging(lagging: boolean): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ const missing = (kind: string, id: string, param: string) => invalid(`No such ${
 export async function startStripeServer(): Promise<StripeTestServer> {
   const state: ServerState = emptyState();
   let idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
+  let searchLagging = false;
   const faults: Array<Fault & { remaining: number }> = [];
   let sequence = 0;
   const requests: RequestLog = {
@@ -343,6 +346,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   }
 
   function searchInvoices(query: string): Json {
+    if (searchLagging) return { object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/invoices/search' };
     const clauses = query.split(/\s+AND\s+/i).map((clause) => {
       const match = /^(metadata\['([^']+)'\]|customer|status):'([^']*)'$/.exec(clause.trim());
       if (!match) throw invalid(`Invalid search query: ${query}`, { param: 'query' });
@@ -371,8 +375,12 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     forgetIdempotencyKeys: () => {
       idempotency = new Map();
     },
+    setSearchLagging: (lagging) => {
+      searchLagging = lagging;
+    },
     reset() {
       Object.assign(state, emptyState());
+      searchLagging = false;
       idempotency = new Map();
       faults.length = 0;
       clock = undefined;
@@ -407,11 +415,13 @@ function filterBy(items: Map<string, Json>, where: Json): Json[] {
   return [...items.values()].filter((item) => Object.entries(where).every(([field, value]) => item[field] === value));
 }
 
-/** Newest first, as Stripe lists. */
+/** Newest first, as Stripe lists, a page of `limit` (at most 100) after `starting_after`. */
 function listOf(items: Json[], params: Json): Json {
   const limit = Math.min(100, Number(params.limit ?? 10));
   const ordered = [...items].reverse();
-  return { object: 'list', data: ordered.slice(0, limit), has_more: ordered.length > limit, url: '' };
+  const start = params.starting_after ? ordered.findIndex((item) => item.id === params.starting_after) + 1 : 0;
+  const page = ordered.slice(start, start + limit);
+  return { object: 'list', data: page, has_more: ordered.length > start + limit, url: '' };
 }
 
 /** Form bodies as stripe-node sends them: `metadata[key]=v`, `expand[0]=x`, nested to any depth. */

@@ -27,6 +27,10 @@ describe('manual-billing workflow', async () => {
     expect(inputs['dry-run']).toMatchObject({ type: 'boolean', default: true });
   });
 
+  it('leaves the period empty by default, so a true-up settles the previous month as the action does', () => {
+    expect(workflow.on.workflow_dispatch.inputs.period).toMatchObject({ default: '' });
+  });
+
   it('waits for the billing-approval reviewers and assumes its role through OIDC', () => {
     expect(job.environment).toBe('billing-approval');
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });

@@ -22,7 +22,7 @@ const outcome: BillingOutcome = {
   notice: undefined,
   invoices: [{
     customerId: 'acme', name: 'Acme Corp', entryId: 'overage-2026-11-10', invoiceId: 'in_T00000001', amountMinor: 9800, currency: 'usd', status: 'open',
-    hostedInvoiceUrl: 'https://invoice.stripe.com/i/acct_local/test_in_T00000001', dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001', resumed: false,
+    dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001', resumed: false,
   }],
   credits: [],
   meterEvents: 6,
@@ -31,7 +31,7 @@ const outcome: BillingOutcome = {
 };
 
 describe('renderBillingSummary', () => {
-  it('renders the plan, the invoices with their links and the failures (golden file)', async () => {
+  it('renders the plan, the invoices with their dashboard links and the failures (golden file)', async () => {
     await expect(renderBillingSummary(outcome)).toMatchFileSnapshot('../../fixtures/billing/summary.md');
   });
 
@@ -45,7 +45,7 @@ describe('billingOutputs', () => {
     const outputs = billingOutputs(outcome, 'usd');
     expect(JSON.parse(outputs.invoices ?? '')).toEqual([{
       id: 'in_T00000001', customer: 'acme', amount: '98.00', currency: 'usd', status: 'open',
-      hostedUrl: 'https://invoice.stripe.com/i/acct_local/test_in_T00000001', dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001',
+      dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001',
     }]);
     expect(outputs['billed-total']).toBe('98.00');
     const planOutput = JSON.parse(outputs.plan ?? '') as { customers: Array<Record<string, unknown>> };
