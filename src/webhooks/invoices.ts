@@ -4,7 +4,7 @@ import type { InvoiceEventType, StripeInvoice } from './events.js';
 import { notification, type NotificationKind } from './notifications.js';
 import type { InvoiceUpdate, InvoiceUpdateResult, Notification } from './ports.js';
 
-/** The status an invoice reaches with each event; `payment_failed` is an open invoice whose last attempt failed. */
+/** The status an invoice reaches with each event; `payment-failed` is an open invoice whose last attempt failed. */
 export const INVOICE_STATUS_BY_EVENT: Readonly<Record<InvoiceEventType, InvoiceStatus>> = {
   'invoice.finalized': 'open',
   'invoice.paid': 'paid',
@@ -22,9 +22,9 @@ interface InvoiceAnnouncement {
 }
 
 const ANNOUNCED_STATUS: Partial<Record<InvoiceStatus, InvoiceAnnouncement>> = {
-  paid: { kind: 'payment_succeeded', amountOf: 'amountPaid', subject: (invoice, amount) => `Payment succeeded: invoice ${invoice} (${amount})` },
-  payment_failed: { kind: 'payment_failed', amountOf: 'amountDue', subject: (invoice, amount) => `Payment failed: invoice ${invoice} (${amount} due)` },
-  overdue: { kind: 'invoice_overdue', amountOf: 'amountDue', subject: (invoice, amount) => `Invoice overdue: ${invoice} (${amount} due)` },
+  paid: { kind: 'payment-succeeded', amountOf: 'amountPaid', subject: (invoice, amount) => `Payment succeeded: invoice ${invoice} (${amount})` },
+  payment_failed: { kind: 'payment-failed', amountOf: 'amountDue', subject: (invoice, amount) => `Payment failed: invoice ${invoice} (${amount} due)` },
+  overdue: { kind: 'invoice-overdue', amountOf: 'amountDue', subject: (invoice, amount) => `Invoice overdue: ${invoice} (${amount} due)` },
 };
 
 export function invoiceUpdateFrom(

@@ -1,13 +1,13 @@
 import type { Notification } from './ports.js';
 
-/** What subscribers of the billing topic can filter on with the `notification` message attribute. */
+/** What subscribers of the billing topic can filter on with the `type` message attribute (as alerts and billing notices). */
 export type NotificationKind =
-  | 'payment_succeeded'
-  | 'payment_failed'
-  | 'invoice_overdue'
-  | 'subscription_created'
-  | 'subscription_canceled'
-  | 'subscription_trial_ending';
+  | 'payment-succeeded'
+  | 'payment-failed'
+  | 'invoice-overdue'
+  | 'subscription-created'
+  | 'subscription-canceled'
+  | 'subscription-trial-ending';
 
 export interface NotificationSubject {
   readonly eventId: string;
@@ -30,14 +30,14 @@ export function notification(
   details: Readonly<Record<string, string | number | boolean>>,
 ): Notification {
   const attributes: Record<string, string> = {
-    notification: kind,
+    type: kind,
     eventId: about.eventId,
     eventType: about.eventType,
     livemode: String(about.livemode),
     stripeCustomerId: about.stripeCustomerId,
   };
-  if (about.customerId) attributes.customerId = about.customerId;
+  if (about.customerId) attributes.customer = about.customerId;
   if (about.invoiceId) attributes.invoiceId = about.invoiceId;
   if (about.subscriptionId) attributes.subscriptionId = about.subscriptionId;
-  return { subject, message: JSON.stringify({ notification: kind, ...attributes, livemode: about.livemode, ...details }), attributes };
+  return { subject, message: JSON.stringify({ ...attributes, livemode: about.livemode, ...details }), attributes };
 }

@@ -38,10 +38,10 @@ export function subscriptionStateFrom(
 }
 
 const ANNOUNCED_EVENT: Partial<Record<SubscriptionEventType, { kind: NotificationKind; subject: (subscription: StripeSubscription) => string }>> = {
-  'customer.subscription.created': { kind: 'subscription_created', subject: (s) => `Subscription created: ${s.id} (${s.status})` },
-  'customer.subscription.deleted': { kind: 'subscription_canceled', subject: (s) => `Subscription canceled: ${s.id}` },
+  'customer.subscription.created': { kind: 'subscription-created', subject: (s) => `Subscription created: ${s.id} (${s.status})` },
+  'customer.subscription.deleted': { kind: 'subscription-canceled', subject: (s) => `Subscription canceled: ${s.id}` },
   'customer.subscription.trial_will_end': {
-    kind: 'subscription_trial_ending',
+    kind: 'subscription-trial-ending',
     subject: (s) => `Trial ending: subscription ${s.id}${s.trial_end ? ` on ${new Date(s.trial_end * 1000).toISOString().slice(0, 10)}` : ''}`,
   },
 };

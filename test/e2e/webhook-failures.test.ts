@@ -72,7 +72,7 @@ describe('billing-handler bundle: transient failures', () => {
     expect((await deliver()).statusCode).toBe(200);
     expect(await harness.invoice(invoiceId)).toMatchObject({ status: 'paid' });
     expect(await marker()).toMatchObject({ status: 'done', attempts: 2, effectApplied: true });
-    expect((await harness.messages()).map((m) => m.attributes.notification)).toEqual(['payment_succeeded']);
+    expect((await harness.messages()).map((m) => m.attributes.type)).toEqual(['payment-succeeded']);
   });
 
   it('answers 500 when SNS fails after the effect, and the redelivery publishes once without writing again', async () => {
@@ -84,13 +84,13 @@ describe('billing-handler bundle: transient failures', () => {
     expect(snsFaults.failures).toBeGreaterThan(0);
     const afterFailure = await harness.invoice(invoiceId);
     expect(afterFailure).toMatchObject({ status: 'paid' });
-    expect(await marker()).toMatchObject({ status: 'claimed', effectApplied: true, notification: { attributes: { notification: 'payment_succeeded' } } });
+    expect(await marker()).toMatchObject({ status: 'claimed', effectApplied: true, notification: { attributes: { type: 'payment-succeeded' } } });
     expect(await harness.messages()).toHaveLength(0);
 
     snsFaults.disarm();
     const retried = await deliver();
     expect(retried.statusCode).toBe(200);
-    expect((await harness.messages()).map((m) => m.attributes.notification)).toEqual(['payment_succeeded']);
+    expect((await harness.messages()).map((m) => m.attributes.type)).toEqual(['payment-succeeded']);
     // The effect was recorded on the marker, so the retry did not write the invoice again.
     expect((await harness.invoice(invoiceId))?.updatedAt).toBe(afterFailure?.updatedAt);
     expect(await marker()).toMatchObject({ status: 'done', attempts: 2, messageId: expect.any(String) });

@@ -51,7 +51,7 @@ describe('billing-handler bundle: invoices', () => {
     });
     const messages = await harness.messages();
     expect(messages).toHaveLength(1);
-    expect(messages[0]?.attributes).toMatchObject({ notification: 'payment_succeeded', customerId: 'acme', invoiceId, eventId: event.id, eventType: 'invoice.paid' });
+    expect(messages[0]?.attributes).toMatchObject({ type: 'payment-succeeded', customer: 'acme', invoiceId, eventId: event.id, eventType: 'invoice.paid' });
     expect(JSON.parse(messages[0]?.message ?? '{}')).toMatchObject({ amountPaid: 80000, currency: 'usd', status: 'paid' });
   });
 
@@ -74,14 +74,14 @@ describe('billing-handler bundle: invoices', () => {
     expect((await deliver(fixtureEvent('invoice.finalized'))).statusCode).toBe(200);
 
     expect(await harness.invoice(fixtureEvent('invoice.paid').data.object.id)).toMatchObject({ status: 'paid', lastEventType: 'invoice.paid' });
-    expect((await harness.messages()).map((m) => m.attributes.notification)).toEqual(['payment_succeeded']);
+    expect((await harness.messages()).map((m) => m.attributes.type)).toEqual(['payment-succeeded']);
   });
 
   it('announces a payment once although Stripe sends both invoice.payment_succeeded and invoice.paid', async () => {
     expect((await deliver(fixtureEvent('invoice.payment_succeeded'))).statusCode).toBe(200);
     expect((await deliver(fixtureEvent('invoice.paid'))).statusCode).toBe(200);
 
-    expect((await harness.messages()).map((m) => m.attributes.notification)).toEqual(['payment_succeeded']);
+    expect((await harness.messages()).map((m) => m.attributes.type)).toEqual(['payment-succeeded']);
   });
 
   it('announces each failed payment attempt and an overdue invoice, with filterable attributes', async () => {
@@ -90,10 +90,10 @@ describe('billing-handler bundle: invoices', () => {
       expect((await deliver(event)).statusCode).toBe(200);
     }
     expect(await harness.invoice(second.data.object.id)).toMatchObject({ status: 'overdue' });
-    expect((await harness.messages()).map((m) => [m.attributes.notification, m.attributes.eventId])).toEqual([
-      ['payment_failed', 'evt_1SwYd22eZvKYlo2CpAyFa1l1'],
-      ['payment_failed', second.id],
-      ['invoice_overdue', fixtureEvent('invoice.overdue').id],
+    expect((await harness.messages()).map((m) => [m.attributes.type, m.attributes.eventId])).toEqual([
+      ['payment-failed', 'evt_1SwYd22eZvKYlo2CpAyFa1l1'],
+      ['payment-failed', second.id],
+      ['invoice-overdue', fixtureEvent('invoice.overdue').id],
     ]);
   });
 });
@@ -150,7 +150,7 @@ describe('billing-handler bundle: subscriptions', () => {
       currentPeriodStart: event.created - 10, trialEnd: event.created - 10 + 1209600, lastEventId: event.id,
     });
     const [message] = await harness.messages();
-    expect(message?.attributes).toMatchObject({ notification: 'subscription_created', subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT', customerId: 'acme' });
+    expect(message?.attributes).toMatchObject({ type: 'subscription-created', subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT', customer: 'acme' });
   });
 
   it('keeps the newer snapshot when an older update arrives late', async () => {

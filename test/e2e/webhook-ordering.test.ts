@@ -70,11 +70,11 @@ describe('billing-handler bundle: subscription events in any order', () => {
     const bySubscription = new Map<string, string[]>();
     for (const message of await harness.messages()) {
       const kinds = bySubscription.get(message.attributes.subscriptionId ?? '') ?? [];
-      bySubscription.set(message.attributes.subscriptionId ?? '', [...kinds, message.attributes.notification ?? '']);
+      bySubscription.set(message.attributes.subscriptionId ?? '', [...kinds, message.attributes.type ?? '']);
     }
     expect(bySubscription.size).toBe(120);
     for (const kinds of bySubscription.values()) {
-      expect(kinds.sort()).toEqual(['subscription_canceled', 'subscription_created', 'subscription_trial_ending']);
+      expect(kinds.sort()).toEqual(['subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
     }
   });
 

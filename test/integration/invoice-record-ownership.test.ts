@@ -62,13 +62,13 @@ describe('the invoice record shared by billing and the webhook handler', () => {
     await dynamoLedger(documents, billingTable).recordInvoice(billingRecord());
     expect(await record()).toMatchObject({ status: 'open', statusRank: 1 });
     const notifications = await deliver(dynamoInvoiceStore(documents, billingTable), ['invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
-    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ notification: 'payment_succeeded', customerId: 'acme' })]);
+    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ type: 'payment-succeeded', customer: 'acme' })]);
     expect(await record()).toMatchObject(expected);
   });
 
   it('webhook first: billing adds its fields and sets back neither the status, the amounts nor updatedAt', async () => {
     const notifications = await deliver(dynamoInvoiceStore(documents, billingTable), ['invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
-    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ notification: 'payment_succeeded', customerId: 'acme' })]);
+    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ type: 'payment-succeeded', customer: 'acme' })]);
     await dynamoLedger(documents, billingTable).recordInvoice(billingRecord());
     expect(await record()).toMatchObject(expected);
   });
@@ -76,7 +76,7 @@ describe('the invoice record shared by billing and the webhook handler', () => {
   it('the in-memory store keeps the same rules: the metadata customer, one payment notice', async () => {
     const store = memoryWebhookStore();
     const notifications = await deliver(store.invoices, ['invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
-    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ notification: 'payment_succeeded', customerId: 'acme' })]);
+    expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ type: 'payment-succeeded', customer: 'acme' })]);
     expect(store.invoiceRecords.get('in_owner1')).toMatchObject({ status: 'paid', customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' });
   });
 });

@@ -74,12 +74,12 @@ describe('backfill: replaying listed Stripe events', () => {
     const since = fixtureEvent('invoice.finalized').created - 100;
 
     const first = await replayEvents(listEventsSince(stripe, since, HANDLED_EVENT_TYPES), { process: service.processEvent });
-    const notificationsAfterFirst = published.map((n) => n.attributes.notification).sort();
+    const notificationsAfterFirst = published.map((n) => n.attributes.type).sort();
     const second = await replayEvents(listEventsSince(stripe, since, HANDLED_EVENT_TYPES), { process: service.processEvent });
 
     expect(first).toEqual({ listed: 8, processed: 8, duplicate: 0, ignored: 0, unreadable: 0, retry: 0 });
     expect(second).toEqual({ listed: 8, processed: 0, duplicate: 8, ignored: 0, unreadable: 0, retry: 0 });
-    expect(notificationsAfterFirst).toEqual(['payment_failed', 'payment_succeeded', 'subscription_canceled', 'subscription_created', 'subscription_trial_ending']);
+    expect(notificationsAfterFirst).toEqual(['payment-failed', 'payment-succeeded', 'subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
     expect(published).toHaveLength(5);
     expect(requests.some((search) => decodeURIComponent(search).includes(`created[gte]=${since}&types[0]=invoice.finalized`))).toBe(true);
     expect(requests.some((search) => search.includes('starting_after=evt_'))).toBe(true);

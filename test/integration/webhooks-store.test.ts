@@ -57,7 +57,7 @@ describe.each([
     const ledger = dynamoEventLedger(documents, resources.billingTable);
     const first = await ledger.claim(claimOf('evt_flow'), NOW);
     if (first.kind !== 'claimed') throw new Error('expected a claim');
-    const notification = { subject: 'Paid', message: '{}', attributes: { notification: 'payment_succeeded' } };
+    const notification = { subject: 'Paid', message: '{}', attributes: { type: 'payment-succeeded' } };
     await ledger.recordOutcome('evt_flow', first.token, { effectApplied: true, notification });
     await ledger.release('evt_flow', first.token);
 

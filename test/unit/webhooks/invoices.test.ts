@@ -36,7 +36,7 @@ describe('invoiceNotification', () => {
   it('announces the change to paid with the amount paid, formatted in the invoice currency', () => {
     const notification = invoiceNotification(updateFor('invoice.paid'), { applied: true, previous: { status: 'open', customerId: 'acme' } }, false);
     expect(notification?.subject).toBe('Payment succeeded: invoice ACME-0042 ($123.45)');
-    expect(notification?.attributes).toMatchObject({ notification: 'payment_succeeded', customerId: 'acme', livemode: 'false', invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV' });
+    expect(notification?.attributes).toMatchObject({ type: 'payment-succeeded', customer: 'acme', livemode: 'false', invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV' });
   });
 
   it('stays silent for the second of invoice.payment_succeeded and invoice.paid', () => {
@@ -45,7 +45,7 @@ describe('invoiceNotification', () => {
 
   it('announces again when the same event is re-applied after a crash, so the retry still notifies', () => {
     const update = updateFor('invoice.paid');
-    expect(invoiceNotification(update, { applied: true, previous: { status: 'paid', lastEventId: update.eventId } }, false)?.attributes.notification).toBe('payment_succeeded');
+    expect(invoiceNotification(update, { applied: true, previous: { status: 'paid', lastEventId: update.eventId } }, false)?.attributes.type).toBe('payment-succeeded');
   });
 
   it('announces every failed attempt, but nothing for a stale event', () => {
@@ -59,6 +59,6 @@ describe('invoiceNotification', () => {
     for (const type of ['invoice.finalized', 'invoice.voided', 'invoice.marked_uncollectible'] as const) {
       expect(invoiceNotification(updateFor(type), { applied: true }, false)).toBeUndefined();
     }
-    expect(invoiceNotification(updateFor('invoice.overdue'), { applied: true }, true)?.attributes).toMatchObject({ notification: 'invoice_overdue', livemode: 'true' });
+    expect(invoiceNotification(updateFor('invoice.overdue'), { applied: true }, true)?.attributes).toMatchObject({ type: 'invoice-overdue', livemode: 'true' });
   });
 });

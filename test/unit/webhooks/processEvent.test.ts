@@ -53,7 +53,7 @@ describe('processEvent', () => {
     expect(await processEvent(event('invoice.payment_failed'), countingDeps)).toMatchObject({ outcome: 'processed' });
 
     expect(writes).toBe(1);
-    expect(published.map((n) => n.attributes.notification)).toEqual(['payment_failed']);
+    expect(published.map((n) => n.attributes.type)).toEqual(['payment-failed']);
   });
 
   it('ignores event types it does not handle without claiming them', async () => {
@@ -80,7 +80,7 @@ describe('processEvent', () => {
         const run = harness();
         for (const name of deliveries) await processEvent(event(name), run.deps);
         expect(run.store.subscriptionRecords.get('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toEqual(expected);
-        expect(run.published.map((n) => n.attributes.notification).sort()).toEqual(['subscription_canceled', 'subscription_created', 'subscription_trial_ending']);
+        expect(run.published.map((n) => n.attributes.type).sort()).toEqual(['subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
       }),
       { numRuns: 200 },
     );
@@ -93,7 +93,7 @@ describe('processEvent', () => {
         const run = harness();
         for (const name of order) await processEvent(event(name), run.deps);
         expect(run.store.invoiceRecords.get('in_1SwYb32eZvKYlo2CQr5sT6uV')?.status).toBe('paid');
-        expect(run.published.filter((n) => n.attributes.notification === 'payment_succeeded')).toHaveLength(1);
+        expect(run.published.filter((n) => n.attributes.type === 'payment-succeeded')).toHaveLength(1);
       }),
       { numRuns: 100 },
     );

@@ -43,14 +43,14 @@ describe('subscriptionStateFrom', () => {
 
 describe('subscriptionNotification', () => {
   it.each([
-    ['customer.subscription.created', 'subscription_created', 'Subscription created: sub_1SwXyZ2eZvKYlo2C8a7bQ4rT (trialing)'],
-    ['customer.subscription.deleted', 'subscription_canceled', 'Subscription canceled: sub_1SwXyZ2eZvKYlo2C8a7bQ4rT'],
-    ['customer.subscription.trial_will_end', 'subscription_trial_ending', 'Trial ending: subscription sub_1SwXyZ2eZvKYlo2C8a7bQ4rT on 2026-12-02'],
+    ['customer.subscription.created', 'subscription-created', 'Subscription created: sub_1SwXyZ2eZvKYlo2C8a7bQ4rT (trialing)'],
+    ['customer.subscription.deleted', 'subscription-canceled', 'Subscription canceled: sub_1SwXyZ2eZvKYlo2C8a7bQ4rT'],
+    ['customer.subscription.trial_will_end', 'subscription-trial-ending', 'Trial ending: subscription sub_1SwXyZ2eZvKYlo2C8a7bQ4rT on 2026-12-02'],
   ] as const)('announces %s as %s', (name, kind, subject) => {
     const { meta, subscription } = subscriptionEvent(name);
     const notification = subscriptionNotification(meta, subscription);
     expect(notification?.subject).toBe(subject);
-    expect(notification?.attributes).toMatchObject({ notification: kind, subscriptionId: subscription.id, stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', customerId: 'acme', eventId: meta.id });
+    expect(notification?.attributes).toMatchObject({ type: kind, subscriptionId: subscription.id, stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', customer: 'acme', eventId: meta.id });
   });
 
   it('stays silent for ordinary updates', () => {
