@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
 import { periodOf, previousPeriod } from '../../src/period.js';
 import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
-import { createBillingTable } from '../support/billingTable.js';
+import { createBillingTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { runAction } from '../support/runAction.js';
 
@@ -22,7 +22,7 @@ let topicArn: string;
 beforeAll(async () => {
   moto = await startMoto();
   aws = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
-  await createBillingTable(aws.dynamo as never, table);
+  await createBillingTable(aws.dynamo, table);
   topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
   await moto.seedCostAndUsage(sampleCostPages({ start: period.start, endExclusive: period.endExclusive, estimated: false, daysPerPage: 10 }));
 });

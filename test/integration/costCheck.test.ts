@@ -11,7 +11,7 @@ import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers
 import { alertKey } from '../../src/store/keys.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
-import { createBillingTable } from '../support/billingTable.js';
+import { createBillingTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { demoConfig } from '../support/snapshots.js';
 
@@ -40,7 +40,7 @@ afterAll(() => moto.stop());
 beforeEach(async () => {
   await moto.reset();
   sentBodies.length = 0;
-  await createBillingTable(aws.dynamo as never, table);
+  await createBillingTable(aws.dynamo, table);
   topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
   await moto.seedCostAndUsage(pages.map((page) => ({ ...page })));
 });
