@@ -50,7 +50,7 @@ export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutco
       daily: c.daily.map(money),
     })),
     unmapped: { cost: money(snapshot.unmapped.cost), keys: snapshot.unmapped.keys.map((u) => ({ key: u.key, amount: money(u.amount) })) },
-    alerts: alerts.map((a) => ({ scope: a.scope, kind: a.kind, level: a.level, amount: money(a.amount), limit: money(a.limit), status: a.status })),
+    alerts: alerts.map((a) => ({ scope: a.scope, kind: a.kind, level: a.level, amount: money(a.amount), limit: money(a.limit), status: a.status, ...(a.error ? { error: a.error } : {}) })),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The one key scheme of the billing table (pk + sk, GSI `byCustomer` on gsi1pk + gsi1sk). Every record kind
- * lives in one table so that a ledger entry and its invoice record can be written in one transaction.
- * Nothing else in the project builds these strings.
+ * lives in one table: a ledger entry and its ledger head are reserved in one transaction, and one role and one
+ * set of alarms cover all of it. Nothing else in the project builds these strings.
  */
 export const BILLING_TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 export const BY_CUSTOMER_INDEX = { name: 'byCustomer', partition: 'gsi1pk', sort: 'gsi1sk' } as const;
