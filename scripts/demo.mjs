@@ -95,8 +95,14 @@ async function createBillingTable(endpoint) {
     await client.send(new CreateTableCommand({
       TableName: table,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      // The billing table as infrastructure.yaml declares it (src/store/keys.ts).
+      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: [{
+        IndexName: 'byCustomer',
+        KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' },
+      }],
     }));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
