@@ -85,7 +85,7 @@ const alerts = JSON.parse(/alerts<<(\S+)\n([\s\S]*?)\n\1/.exec(outputs)?.[2] ?? 
 const fresh = alerts.filter((a) => a.status !== 'already-sent');
 console.log(fresh.length > 0
   ? `With an SNS topic (input sns-topic-arn) this run would have published ${fresh.length} alert(s):\n${fresh.map((a) => `  📣 ${a.scope}: ${a.kind} ${a.level}%`).join('\n')}`
-  : 'Every alert reached was already sent by an earlier run: nothing new to publish.');
+  : 'Every alert reached was already raised by an earlier run: nothing new to publish.');
 console.log(`\nSummary markdown: ${summaryPath} · JSON report: ${join(state, 'cost-report.json')}`);
 console.log('Run `npm run demo` again: alerts already sent are not sent again (`npm run demo -- --reset` starts over).');
 
