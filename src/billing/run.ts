@@ -236,7 +236,7 @@ class Settler {
     await this.deps.ledger.recordInvoice(invoiceRecord(entry, issued, this.now));
     const completedHere = await this.deps.ledger.complete(
       entry,
-      { invoiceId: issued.invoiceId, ...(issued.hostedInvoiceUrl ? { hostedInvoiceUrl: issued.hostedInvoiceUrl } : {}) },
+      { invoiceId: issued.invoiceId },
       this.now,
     );
     if (!completedHere) return;
@@ -251,7 +251,7 @@ class Settler {
       dashboardUrl: this.stripe.dashboardUrl(issued.invoiceId),
       resumed,
     });
-    await this.notify(plan, entry, issued.invoiceId, issued.hostedInvoiceUrl);
+    await this.notify(plan, entry, issued.invoiceId);
   }
 
   private async credit(entry: LedgerEntry, resumed: boolean): Promise<void> {
@@ -280,7 +280,8 @@ class Settler {
     if (await this.deps.ledger.complete(entry, {}, this.now)) this.meterEvents += 1;
   }
 
-  private async notify(plan: CustomerPlan, entry: LedgerEntry, invoiceId: string, hostedInvoiceUrl: string | undefined): Promise<void> {
+  /** The notice names the invoice but never carries its hosted page: anyone with that link can view and pay it. */
+  private async notify(plan: CustomerPlan, entry: LedgerEntry, invoiceId: string): Promise<void> {
     if (!this.deps.publish) return;
     const amount = formatMinor(entry.amountMinor, entry.currency);
     try {
@@ -289,7 +290,6 @@ class Settler {
         message: [
           `Invoice ${invoiceId} of ${amount} was created for ${plan.name} (${entry.customerId}) for ${entry.period}.`,
           entry.description,
-          ...(hostedInvoiceUrl ? [`Invoice page: ${hostedInvoiceUrl}`] : []),
         ].join('\n'),
         attributes: { type: 'invoice-created', customer: entry.customerId, period: entry.period },
       });

@@ -16,7 +16,6 @@ export type LedgerEntry = Omit<LedgerEntryRecord, 'pk' | 'sk' | 'recordType'>;
 
 export interface EntryResult {
   readonly invoiceId?: string;
-  readonly hostedInvoiceUrl?: string;
   readonly creditId?: string;
 }
 

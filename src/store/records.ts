@@ -81,7 +81,6 @@ export interface LedgerEntryRecord {
   readonly reservedAt: string;
   readonly completedAt?: string;
   readonly invoiceId?: string;
-  readonly hostedInvoiceUrl?: string;
   readonly creditId?: string;
   /** Meter entries: the Stripe meter event identifier and the event's time (epoch seconds). */
   readonly meterIdentifier?: string;

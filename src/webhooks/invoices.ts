@@ -4,7 +4,7 @@ import type { InvoiceEventType, StripeInvoice } from './events.js';
 import { notification, type NotificationKind } from './notifications.js';
 import type { InvoiceUpdate, InvoiceUpdateResult, Notification } from './ports.js';
 
-/** The status an invoice reaches with each event; `payment-failed` is an open invoice whose last attempt failed. */
+/** The status an invoice reaches with each event; `payment_failed` is an open invoice whose last attempt failed. */
 export const INVOICE_STATUS_BY_EVENT: Readonly<Record<InvoiceEventType, InvoiceStatus>> = {
   'invoice.finalized': 'open',
   'invoice.paid': 'paid',

@@ -30,10 +30,11 @@ describe('the daily cost-check workflow', () => {
     expect(job.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_BILLING_ROLE_ARN }}');
   });
 
-  it('never cancels a run that may be talking to Stripe, and shares its queue with manual billing', () => {
-    expect(workflow.concurrency).toEqual({ group: 'billing', 'cancel-in-progress': false });
-    const manual = parse(readFileSync('.github/workflows/manual-billing.yml', 'utf8')) as { concurrency: unknown };
-    expect(manual.concurrency).toEqual(workflow.concurrency);
+  it('never cancels a run that may be talking to Stripe, and never waits behind a manual run pending approval', () => {
+    expect(workflow.concurrency).toEqual({ group: 'cost-check', 'cancel-in-progress': false });
+    const manual = parse(readFileSync('.github/workflows/manual-billing.yml', 'utf8')) as { concurrency: { group: string; 'cancel-in-progress': boolean } };
+    expect(manual.concurrency['cancel-in-progress']).toBe(false);
+    expect(manual.concurrency.group).not.toBe(workflow.concurrency.group);
   });
 
   it('checks costs, uploads the report, then bills the overage and trues up last month', () => {
@@ -58,6 +59,8 @@ describe('the daily cost-check workflow', () => {
       expect(step.if).toContain("(github.event_name == 'schedule' || inputs.dry-run)");
       expect(step.if).toContain('!cancelled()');
       expect(step.with?.['dry-run']).toBe('${{ inputs.dry-run || false }}');
+      expect(step.with?.['stripe-secret-parameter']).toBe("${{ vars.STRIPE_SECRET_PARAMETER || '/stripe/secret-key' }}");
     }
+    expect(trueUp.if).toContain("steps.costs.outcome != 'skipped'");
   });
 });
