@@ -63,6 +63,12 @@ export function daysBetween(start: string, endExclusive: string): number {
   return Math.round((Date.parse(endExclusive) - Date.parse(start)) / 86_400_000);
 }
 
+/** "2026-11" -> "November 2026", for summaries and invoice lines. */
+export function periodLabel(periodId: string): string {
+  const [year, month] = periodId.split('-').map(Number) as [number, number];
+  return `${new Date(Date.UTC(year, month - 1, 1)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' })} ${year}`;
+}
+
 export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
-import { isoDate, type BillingPeriod } from '../period.js';
+import { isoDate, periodLabel, type BillingPeriod } from '../period.js';
 import { countsTowardsOverage } from '../store/records.js';
 import type {
   BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction,
@@ -179,7 +179,7 @@ function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }
   if (difference === 0) return closeWithoutBilling(customer, request, 'final overage equals what was billed: the period is closed with nothing to bill');
   if (difference < 0) {
     const credit = -difference;
-    const description = `Credit: final AWS usage for ${periodLabel(request.period)} was ${formatMinor(credit, customer.currency)} below what was billed`;
+    const description = `Credit: final AWS usage for ${periodLabel(request.period.id)} was ${formatMinor(credit, customer.currency)} below what was billed`;
     const entry = newEntry(customer, request, 'true-up', 'credit', difference, description);
     return { actions: [plannedAction(customer, entry)], note: `final overage is below what was billed: ${formatMinor(credit, customer.currency)} credited to the customer's balance` };
   }
@@ -196,7 +196,7 @@ function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }
  * and later true-up runs see every customer settled without querying Cost Explorer again.
  */
 function closeWithoutBilling(customer: Customer, request: PlanRequest, note: string): Decision {
-  const entry = newEntry(customer, request, 'true-up', 'true-up', 0, `True-up of ${periodLabel(request.period)}: nothing to bill`);
+  const entry = newEntry(customer, request, 'true-up', 'true-up', 0, `True-up of ${periodLabel(request.period.id)}: nothing to bill`);
   return { actions: [{ kind: 'close', entry }], note };
 }
 
@@ -272,14 +272,7 @@ function plannedAction(customer: Customer, entry: LedgerEntry): PlannedAction {
 
 function overageLine(basis: OverageBasis, request: PlanRequest, scope: string): string {
   const services = basis.topServices.length > 0 ? ` (largest: ${basis.topServices.join(', ')})` : '';
-  return `AWS usage above the allowance, ${periodLabel(request.period)}, ${scope}${services}`;
-}
-
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-export function periodLabel(period: BillingPeriod): string {
-  const [year, month] = period.id.split('-');
-  return `${MONTHS[Number(month) - 1]} ${year}`;
+  return `AWS usage above the allowance, ${periodLabel(request.period.id)}, ${scope}${services}`;
 }
 
 export function formatMinor(amountMinor: number, currency: string): string {

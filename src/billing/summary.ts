@@ -1,4 +1,5 @@
 import { formatMoney, minorUnitsPerUnit, toDecimalString } from '../money.js';
+import { markdownCell as cell } from '../report/markdown.js';
 import { formatMinor } from './plan.js';
 import type { BillingOutcome } from './run.js';
 import type { CustomerPlan, PlannedAction } from './types.js';
@@ -67,10 +68,6 @@ function describeAction(action: PlannedAction): string {
 
 function more(lines: string[], count: number, what: string) {
   if (count > MAX_ROWS) lines.push(`| … and ${count - MAX_ROWS} more ${what} (see the plan output) | | | | | | | | |`);
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** "12.34" for usd, "1234" for jpy: an amount of minor units as a decimal in the currency's units. */

@@ -1,7 +1,9 @@
 import type { AlertOutcome } from '../alerts/dispatch.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { formatMoney, toUnits, type Micros } from '../money.js';
+import { periodLabel } from '../period.js';
 import { percentOf } from './costReport.js';
+import { markdownCell as cell } from './markdown.js';
 
 export interface SummaryOptions {
   readonly dryRun: boolean;
@@ -40,7 +42,7 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
   const forecast = total.awsForecast ?? total.forecast;
   const lines: string[] = [];
 
-  lines.push(`## AWS costs for ${monthName(snapshot.period)}`, '');
+  lines.push(`## AWS costs for ${periodLabel(snapshot.period)}`, '');
   const through = snapshot.window.complete
     ? 'the whole month'
     : snapshot.window.start === snapshot.window.endExclusive
@@ -124,15 +126,6 @@ function percent(value: number | null): string {
   return value === null ? '–' : `${value.toFixed(1)}%`;
 }
 
-/** Escapes what would break a table cell or inject markup. */
-function cell(text: string): string {
-  return text.replace(/[\\|`*_<>[\]]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
-}
-
-function monthName(period: string): string {
-  const [year, month] = period.split('-').map(Number) as [number, number];
-  return `${new Date(Date.UTC(year, month - 1, 1)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' })} ${year}`;
-}
 
 function lastDay(endExclusive: string): string {
   return new Date(Date.parse(endExclusive) - 86_400_000).toISOString().slice(0, 10);
