@@ -12,23 +12,9 @@ import { startStripeServer, type StripeTestServer } from './stripeServer.js';
 
 /** Test fixtures for billing: the billing table, configs and CostSnapshot objects as the cost check produces them. */
 
-/**
- * A document client whose requests reach moto one at a time. moto's TransactWriteItems is not atomic against
- * concurrent requests: a cancelled transaction restores a copy of the whole table taken when it started, losing
- * what other requests wrote meanwhile. DynamoDB has no such gap, so the tests take it away; the runs themselves
- * still interleave step by step (plan, reserve, Stripe, complete).
- */
+/** A document client for the test DynamoDB endpoint. */
 export function documentClient(endpoint: string): DynamoDBDocumentClient {
   const dynamo = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  let queue: Promise<unknown> = Promise.resolve();
-  dynamo.middlewareStack.add(
-    (next) => (args) => {
-      const turn = queue.then(() => next(args));
-      queue = turn.catch(() => undefined);
-      return turn;
-    },
-    { step: 'initialize', name: 'oneRequestAtATime' },
-  );
   return DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 }
 

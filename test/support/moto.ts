@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /**
  * A real moto server (the AWS emulator) on 127.0.0.1, one per test file. SDK clients reach it through
@@ -23,9 +24,11 @@ export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawnMoto(port);
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
   const exited = new Promise<never>((_, reject) => {
     child.once('error', (error) => reject(motoMissing(error)));
-    child.once('exit', (code) => reject(new Error(`moto_server exited with code ${code} before it was ready`)));
+    child.once('exit', (code) => reject(motoMissing(new Error(`exit code ${code}: ${stderrTail.trim()}`))));
   });
   await Promise.race([waitUntilReady(endpoint), exited]);
   exited.catch(() => undefined);
@@ -64,15 +67,17 @@ export async function startMoto(): Promise<Moto> {
   };
 }
 
+const SERVER_SCRIPT = fileURLToPath(new URL('./moto_server.py', import.meta.url));
+
 function spawnMoto(port: number): ChildProcess {
-  const command = process.env.MOTO_SERVER ?? 'moto_server';
-  return spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const python = process.env.MOTO_PYTHON ?? 'python3';
+  return spawn(python, [SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function motoMissing(error: Error): Error {
   return new Error(
     `moto_server could not be started (${error.message}). These tests need the moto AWS emulator: ` +
-      `pip install "moto[server]" (or set MOTO_SERVER to its path).`,
+      `pip install "moto[server]" (or set MOTO_PYTHON to the Python that has it).`,
   );
 }
 
