@@ -68,6 +68,20 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     return items.data.some((item) => item.metadata?.ledgerEntry === ledgerEntry);
   }
 
+  /**
+   * Whether an earlier run already emailed this invoice: Stripe records an `invoice.sent` event for every send (also in
+   * test mode) and keeps events for 30 days. Only a resumed entry asks; the send's idempotency key covers a day at most.
+   */
+  async function wasSent(invoice: Stripe.Invoice): Promise<boolean> {
+    const since = invoice.status_transitions?.finalized_at ?? invoice.created;
+    const sent = await findInPages(
+      'list invoice.sent events',
+      (startingAfter) => stripe.events.list({ type: 'invoice.sent', created: { gte: since }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+      (event) => (event.data.object as { id?: string }).id === invoice.id,
+    );
+    return sent !== undefined;
+  }
+
   return {
     async issueInvoice(request) {
       const key = (step: string) => ({ idempotencyKey: `${request.ledgerEntry}/${step}` });
@@ -106,7 +120,7 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
         );
         sendNow = true;
       }
-      if (request.collectionMethod === 'send_invoice' && invoice.status === 'open' && (sendNow || foundEarlier)) {
+      if (request.collectionMethod === 'send_invoice' && invoice.status === 'open' && (sendNow || (foundEarlier && !(await wasSent(invoice))))) {
         invoice = await call(`send invoice ${invoiceId}`, false, () => stripe.invoices.sendInvoice(invoiceId, {}, key('send')));
       }
       return issued(invoice);

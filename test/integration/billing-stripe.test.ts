@@ -82,7 +82,7 @@ describe('stripeBilling', () => {
   it('lets Stripe collect charge_automatically invoices: no days_until_due, no send, auto_advance at finalize', async () => {
     const billing = stripeBilling(server.client(), { livemode: true, requestsPerSecond: Infinity, sleep: noWait });
     const issued = await billing.issueInvoice({ ...request, collectionMethod: 'charge_automatically' });
-    expect(server.state.invoices.get(issued.invoiceId)).toMatchObject({ collection_method: 'charge_automatically', days_until_due: null, auto_advance: true, sent: false });
+    expect(server.state.invoices.get(issued.invoiceId)).toMatchObject({ collection_method: 'charge_automatically', days_until_due: null, auto_advance: true, emails_sent: 0 });
     expect(server.requests.count('POST /v1/invoices/:id/send')).toBe(0);
     expect(billing.dashboardUrl(issued.invoiceId)).toBe(`https://dashboard.stripe.com/invoices/${issued.invoiceId}`);
   });

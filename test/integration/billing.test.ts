@@ -78,7 +78,7 @@ describe('delta billing through the month', () => {
     const [invoice] = invoicesOf(acme.stripeCustomerId);
     expect(invoice).toMatchObject({
       status: 'open',
-      sent: true,
+      emails_sent: 1,
       auto_advance: false,
       pending_invoice_items_behavior: 'exclude',
       collection_method: 'send_invoice',
@@ -229,7 +229,7 @@ describe('exactly once', () => {
     expect(outcomes.flatMap((outcome) => outcome.heldElsewhere)).toHaveLength(1);
   });
 
-  it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice', async () => {
+  it('resumes after a crash between the Stripe invoice and the ledger, without a second invoice or email', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     const crashing: LedgerPort = { ...ledger, complete: async () => Promise.reject(new Error('runner lost')) };
     const crashed = await bill({ config, today: '2026-11-10', spends, ledger: crashing });
@@ -242,8 +242,23 @@ describe('exactly once', () => {
     expect(invoicesOf(acme.stripeCustomerId)).toHaveLength(1);
     expect(resumed.invoices).toMatchObject([{ resumed: true, amountMinor: 9800 }]);
     expect(services.stripe.requests.count('GET /v1/invoices/search')).toBe(1);
+    expect(invoices()[0]).toMatchObject({ status: 'open', emails_sent: 1 });
+    expect(services.stripe.requests.count('GET /v1/events')).toBe(1);
     const ledgerItems = (await scanTable(services.dynamo, TABLE)).filter((item) => item.recordType === 'ledger');
     expect(ledgerItems.map((item) => item.status)).toEqual(['completed']);
+  });
+
+  it('sends the email of an invoice finalized before a crash when it resumes, once', async () => {
+    services.stripe.inject({ kind: 500, route: 'POST /v1/invoices/:id/send', count: 6 });
+    const crashed = await bill({ config, today: '2026-11-10', spends });
+    expect(crashed.failures[0]?.message).toContain('Stripe did not answer to send invoice');
+    expect(invoices()[0]).toMatchObject({ status: 'open', emails_sent: 0 });
+
+    services.stripe.forgetIdempotencyKeys();
+    const resumed = await bill({ config, today: '2026-11-11', spends });
+    expect(resumed.invoices).toMatchObject([{ resumed: true, amountMinor: 9800 }]);
+    expect(invoices()).toHaveLength(1);
+    expect(invoices()[0]).toMatchObject({ status: 'open', emails_sent: 1 });
   });
 
   it('resumes a draft left by a crash before its item was added', async () => {
@@ -256,7 +271,7 @@ describe('exactly once', () => {
     const resumed = await bill({ config, today: '2026-11-10', spends });
     expect(resumed.invoices).toHaveLength(1);
     expect(invoices()).toHaveLength(1);
-    expect(invoices()[0]).toMatchObject({ status: 'open', amount_due: 9800, sent: true });
+    expect(invoices()[0]).toMatchObject({ status: 'open', amount_due: 9800, emails_sent: 1 });
     expect(services.stripe.state.invoiceItems.size).toBe(1);
   });
 
@@ -269,7 +284,7 @@ describe('exactly once', () => {
     const outcome = await bill({ config, today: '2026-11-10', spends, stripe });
     expect(outcome.failures).toEqual([]);
     expect(invoices()).toHaveLength(1);
-    expect(invoices()[0]).toMatchObject({ status: 'open', sent: true, amount_due: 9800 });
+    expect(invoices()[0]).toMatchObject({ status: 'open', emails_sent: 1, amount_due: 9800 });
     expect(retries.length).toBeGreaterThanOrEqual(2);
     const finalizes = services.stripe.requests.entries.filter((entry) => entry.route === 'POST /v1/invoices/:id/finalize');
     expect(finalizes.some((entry) => entry.replayed)).toBe(true);

@@ -6,7 +6,9 @@ import { createStripe } from '../../src/stripe/client.js';
 /**
  * A local, stateful stand-in for the parts of the Stripe API that billing uses, driven by the real `stripe` client
  * through its host/port/protocol options: customers, invoices, invoice items, finalize, send, invoice search by
- * metadata, credit notes, customer balance transactions and billing meter events.
+ * metadata, credit notes, customer balance transactions, billing meter events, and the `invoice.sent` event that
+ * sending an invoice records (listed by type and creation time). `emails_sent` on an invoice, not a Stripe field,
+ * counts the emails that live mode would have sent.
  *
  * Like Stripe, it replays the stored response for a repeated Idempotency-Key and rejects the same key with other
  * parameters (400 idempotency_error). Faults can be injected (429, 500, a dropped connection before or after the
@@ -56,6 +58,7 @@ interface ServerState {
   balanceTransactions: Map<string, Json>;
   creditNotes: Map<string, Json>;
   meterEvents: Map<string, Json>;
+  events: Map<string, Json>;
 }
 
 const SECRET_KEY = 'sk_test_localserver0000';
@@ -199,6 +202,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       if (method === 'GET' && !id) return listOf(filterBy(state.creditNotes, params.invoice ? { invoice: params.invoice } : {}), params);
     }
     if (resource === 'billing' && id === 'meter_events' && method === 'POST') return createMeterEvent(params);
+    if (resource === 'events' && method === 'GET' && !id) return listOf(filterEvents(params), params);
     throw new ApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` });
   }
 
@@ -255,7 +259,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       created: nowSeconds(),
       status_transitions: { finalized_at: null },
       lines: { object: 'list', data: [], has_more: false, url: `/v1/invoices/${id}/lines` },
-      sent: false,
+      emails_sent: 0,
     };
     state.invoices.set(id, invoice);
     return invoice;
@@ -296,8 +300,21 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   function sendInvoice(invoice: Json): Json {
     if (invoice.collection_method !== 'send_invoice') throw invalid('You can only manually send an invoice if its collection method is `send_invoice`.');
     if (invoice.status !== 'open') throw invalid(`You can only send an open invoice; this one is ${String(invoice.status)}.`);
-    invoice.sent = true;
+    invoice.emails_sent = Number(invoice.emails_sent) + 1;
+    recordEvent('invoice.sent', invoice);
     return invoice;
+  }
+
+  function recordEvent(type: string, object: Json): void {
+    const id = newId('evt');
+    state.events.set(id, { id, object: 'event', type, created: nowSeconds(), livemode: false, data: { object: structuredClone(object) } });
+  }
+
+  /** `type`, `types[]` and `created[gte]`, the filters billing and the replay script use. */
+  function filterEvents(params: Json): Json[] {
+    const types = params.types ? Object.values(params.types as Json).map(String) : params.type ? [String(params.type)] : undefined;
+    const since = Number((params.created as Json | undefined)?.gte ?? 0);
+    return [...state.events.values()].filter((event) => (!types || types.includes(String(event.type))) && Number(event.created) >= since);
   }
 
   function createBalanceTransaction(customer: Json, params: Json): Json {
@@ -397,7 +414,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
 }
 
 function emptyState(): ServerState {
-  return { customers: new Map(), invoices: new Map(), invoiceItems: new Map(), balanceTransactions: new Map(), creditNotes: new Map(), meterEvents: new Map() };
+  return { customers: new Map(), invoices: new Map(), invoiceItems: new Map(), balanceTransactions: new Map(), creditNotes: new Map(), meterEvents: new Map(), events: new Map() };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
