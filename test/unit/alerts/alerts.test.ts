@@ -90,6 +90,17 @@ describe('budget alerts', () => {
     expect(markers.size).toBe(2);
   });
 
+  it('marks nothing without a topic, so a topic added later in the month still gets every level', async () => {
+    const alerts = crossedLevels(await demoSnapshot(), demoConfig);
+    const { store, markers } = memoryMarkers();
+    const withoutTopic = await dispatchAlerts(alerts, { markers: store, publish: undefined, dryRun: false, now });
+    expect(withoutTopic.every((o) => o.status === 'summary-only')).toBe(true);
+    expect(markers.size).toBe(0);
+
+    const withTopic = await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
+    expect(withTopic.every((o) => o.status === 'sent')).toBe(true);
+  });
+
   it('tells subscribers what happened and lets them filter by attributes', () => {
     const notification = alertNotification({
       period: '2026-11', scope: 'acme', scopeName: 'Acme Corp', kind: 'actual', level: 80,

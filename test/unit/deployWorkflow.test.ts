@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+interface Job {
+  needs?: string;
+  uses?: string;
+  environment?: { name: string };
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  permissions: Record<string, string>;
+  steps?: Array<{ uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }>;
+}
+const workflow = parse(readFileSync('.github/workflows/deploy.yml', 'utf8')) as {
+  on: { push: { branches: string[]; paths: string[] }; workflow_dispatch: unknown };
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+};
+const ci = parse(readFileSync('.github/workflows/ci.yml', 'utf8')) as { on: Record<string, unknown> };
+
+describe('the deploy workflow', () => {
+  const { ci: check, dev, prod } = workflow.jobs as { ci: Job; dev: Job; prod: Job };
+
+  it('deploys on a push to main that changes what the stack is built from, or by hand', () => {
+    expect(workflow.on.push.branches).toEqual(['main']);
+    expect(workflow.on.push.paths).toEqual(expect.arrayContaining(['lambda/**', 'src/**', 'infrastructure.yaml', 'scripts/**']));
+    expect(workflow.on).toHaveProperty('workflow_dispatch');
+  });
+
+  it('deploys nothing CI has not passed: dev after CI, prod after dev', () => {
+    expect(check.uses).toBe('./.github/workflows/ci.yml');
+    expect(ci.on).toHaveProperty('workflow_call');
+    expect(dev.needs).toBe('ci');
+    expect(prod.needs).toBe('dev');
+  });
+
+  it('puts each deploy in its own environment, queued and never cancelled mid-deploy', () => {
+    for (const [job, name] of [[dev, 'dev'], [prod, 'prod']] as const) {
+      expect(job.environment?.name).toBe(name);
+      expect(job.concurrency).toEqual({ group: `deploy-${name}`, 'cancel-in-progress': false });
+      expect(job.steps?.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+    }
+    expect(prod.steps?.some((step) => step.run?.startsWith('scripts/deploy-prod.sh'))).toBe(true);
+  });
+
+  it('grants the OIDC token only to the deploy jobs and nothing at the top', () => {
+    expect(workflow.permissions).toEqual({});
+    expect(check.permissions).toEqual({ contents: 'read' });
+    expect(dev.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(prod.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+  });
+
+  it('passes variables to the scripts through env:, never spliced into the shell', () => {
+    const runs = [dev, prod].flatMap((job) => job.steps ?? []).flatMap((step) => (step.run ? [step.run] : []));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) expect(run).not.toContain('${{');
+  });
+});
