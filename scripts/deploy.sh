@@ -68,7 +68,9 @@ BUNDLE_DIR="$ROOT/lambda/billing-handler/dist"
 # Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
 CODE_HASH="$(cat "$BUNDLE_DIR"/* | sha256sum | cut -c1-16)"
 ARTIFACT_KEY="lambda/billing-handler-$CODE_HASH.zip"
-ZIP="$(mktemp -d)/billing-handler.zip"
+ZIP_DIR="$(mktemp -d)"
+trap 'rm -rf "$ZIP_DIR"' EXIT
+ZIP="$ZIP_DIR/billing-handler.zip"
 (cd "$BUNDLE_DIR" && zip -q -X -r "$ZIP" .)
 log "uploading s3://$BUCKET/$ARTIFACT_KEY"
 aws s3 cp --region "$REGION" --only-show-errors "$ZIP" "s3://$BUCKET/$ARTIFACT_KEY"

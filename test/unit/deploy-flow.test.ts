@@ -109,6 +109,8 @@ interface DeployRun {
   jobSummary: string;
   githubOutput: string;
   s3Dir: string;
+  /** mktemp folders the script left in its TMPDIR. */
+  temporaryFolders: string[];
 }
 
 const readIfExists = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
@@ -150,6 +152,7 @@ function deployProd(name: string, smokeStatus: string): DeployRun {
     jobSummary: readIfExists(jobSummary),
     githubOutput: readIfExists(githubOutput),
     s3Dir,
+    temporaryFolders: readdirSync(run).filter((name) => name.startsWith('tmp.')),
   };
 }
 
@@ -184,6 +187,10 @@ describe('scripts/deploy-prod.sh happy path', () => {
   it('exits 0 after the smoke test', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain(`done: ${STACK} is deployed and rejects unsigned webhooks`);
+  });
+
+  it('removes its temporary zip folder', () => {
+    expect(run.temporaryFolders).toEqual([]);
   });
 
   it('creates the change set on stripe-billing-prod with the prod parameters and the seven tags', () => {
