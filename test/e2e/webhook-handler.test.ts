@@ -159,6 +159,26 @@ describe('billing-handler bundle: subscriptions', () => {
 
     expect(await harness.subscription('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toMatchObject({ status: 'active', lastEventId: fixtureEvent('customer.subscription.updated.active').id });
   });
+
+  it('stores a pause and the resume after it, and announces neither', async () => {
+    const paused = fixtureEvent('customer.subscription.paused');
+    const resumed = fixtureEvent('customer.subscription.resumed');
+    const subscriptionId = paused.data.object.id;
+
+    const pausedResponse = await deliver(paused);
+    expect(pausedResponse.statusCode).toBe(200);
+    expect(JSON.parse(pausedResponse.body)).toEqual({ received: true, outcome: 'processed' });
+    expect(await harness.subscription(subscriptionId)).toMatchObject({
+      recordType: 'subscription', stripeCustomerId: 'cus_TqX7kP4mWn2RsT', status: 'paused', currentPeriodEnd: paused.created,
+      lastEventId: paused.id, lastEventType: 'customer.subscription.paused',
+    });
+
+    expect((await deliver(resumed)).statusCode).toBe(200);
+    expect(await harness.subscription(subscriptionId)).toMatchObject({
+      status: 'active', currentPeriodStart: resumed.created, lastEventId: resumed.id, lastEventType: 'customer.subscription.resumed',
+    });
+    expect(await harness.messages()).toEqual([]);
+  });
 });
 
 describe('billing-handler bundle: observability', () => {

@@ -17,6 +17,8 @@ export type FixtureName =
   | 'customer.subscription.trial_will_end'
   | 'customer.subscription.updated.active'
   | 'customer.subscription.deleted'
+  | 'customer.subscription.paused'
+  | 'customer.subscription.resumed'
   | 'charge.succeeded';
 
 export interface FixtureEvent {

@@ -6,6 +6,7 @@ const FIXTURES: readonly FixtureName[] = [
   'invoice.finalized', 'invoice.paid', 'invoice.paid.one-off', 'invoice.payment_succeeded', 'invoice.payment_failed', 'invoice.overdue',
   'invoice.voided', 'invoice.marked_uncollectible', 'customer.subscription.created', 'customer.subscription.updated.quantity',
   'customer.subscription.trial_will_end', 'customer.subscription.updated.active', 'customer.subscription.deleted',
+  'customer.subscription.paused', 'customer.subscription.resumed',
 ];
 
 describe('parseEvent', () => {
