@@ -43,8 +43,7 @@ export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: Di
   const { markers, publish, dryRun, now } = options;
   const outcomes: AlertOutcome[] = [];
   for (const alert of alerts) {
-    // Without a topic nothing is sent, so nothing is marked: a topic configured later still gets this level.
-    if (dryRun || !markers || !publish) {
+    if (dryRun || !markers) {
       const sent = markers ? await markers.wasSent(alert) : false;
       outcomes.push({ ...alert, status: sent ? 'already-sent' : dryRun ? 'would-send' : 'summary-only' });
       continue;
@@ -52,6 +51,11 @@ export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: Di
     const claim = await markers.claim(alert, now);
     if (!claim) {
       outcomes.push({ ...alert, status: 'already-sent' });
+      continue;
+    }
+    if (!publish) {
+      await markers.markSent(alert, claim, '', now);
+      outcomes.push({ ...alert, status: 'summary-only' });
       continue;
     }
     let messageId: string;

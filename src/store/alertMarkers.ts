@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertMarkerStore } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
-import { isConditionFailure } from './conditions.js';
+import { conditionHeld } from './conditions.js';
 import { alertKey } from './keys.js';
 import type { AlertMarker } from './records.js';
 
@@ -24,8 +24,8 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
         claimedAt: now.toISOString(),
         expiresAt: Math.floor(now.getTime() / 1000) + MARKER_LIFETIME_S,
       };
-      try {
-        await dynamo.send(
+      const claimed = await conditionHeld(
+        dynamo.send(
           new PutCommand({
             TableName: tableName,
             Item: marker,
@@ -33,16 +33,13 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ':claimed': 'claimed', ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString() },
           }),
-        );
-        return { token: marker.claimToken };
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+        ),
+      );
+      return claimed ? { token: marker.claimToken } : undefined;
     },
-    async markSent(alert, claim, messageId, now) {
-      try {
-        await dynamo.send(
+    markSent: (alert, claim, messageId, now) =>
+      conditionHeld(
+        dynamo.send(
           new UpdateCommand({
             TableName: tableName,
             Key: key(alert),
@@ -51,16 +48,12 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ':sent': 'sent', ':now': now.toISOString(), ':messageId': messageId, ':token': claim.token },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    },
+        ),
+      ),
     async release(alert, claim) {
-      try {
-        await dynamo.send(
+      // A claim taken over meanwhile belongs to its new holder: nothing to give back.
+      await conditionHeld(
+        dynamo.send(
           new DeleteCommand({
             TableName: tableName,
             Key: key(alert),
@@ -68,10 +61,8 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: { ':claimed': 'claimed', ':token': claim.token },
           }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
     },
     async wasSent(alert) {
       const result = await dynamo.send(new GetCommand({ TableName: tableName, Key: key(alert), ConsistentRead: true }));

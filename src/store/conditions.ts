@@ -7,6 +7,20 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /**
+ * Awaits a conditional write: true when it was written, false when its condition failed or its transaction lost to
+ * another writer (another run got there first). Any other error is thrown.
+ */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error) || isTransactionLost(error)) return false;
+    throw error;
+  }
+}
+
+/**
  * A transaction refused because one of its conditions failed, or because another transaction was writing the same
  * items at that moment: either way another run got there first.
  */

@@ -5,7 +5,7 @@ import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
 import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
-import { isConditionFailure, isTransactionLost } from './conditions.js';
+import { conditionHeld } from './conditions.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
@@ -37,19 +37,16 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
     reserve: (entry, version) =>
       call('reserve a ledger entry', async () => {
         const put = { TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' };
-        try {
-          if (!countsTowardsOverage(entry.kind)) {
-            // A fixed charge is separate from the overage: its own entry id is all that keeps it single.
-            await dynamo.send(new PutCommand(put));
-            return { reserved: true as const, version };
-          }
-          await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }] }));
-          return { reserved: true as const, version: version + 1 };
-        } catch (error) {
-          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
-          const existing = await dynamo.send(new GetCommand({ TableName: tableName, Key: keyOf(entry), ConsistentRead: true }));
-          return existing.Item ? { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) } : { reserved: false as const };
-        }
+        // A fixed charge is separate from the overage: its own entry id is all that keeps it single.
+        const movesHead = countsTowardsOverage(entry.kind);
+        const reserved = await conditionHeld(
+          movesHead
+            ? dynamo.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }] }))
+            : dynamo.send(new PutCommand(put)),
+        );
+        if (reserved) return { reserved: true as const, version: movesHead ? version + 1 : version };
+        const existing = await dynamo.send(new GetCommand({ TableName: tableName, Key: keyOf(entry), ConsistentRead: true }));
+        return existing.Item ? { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) } : { reserved: false as const };
       }),
 
     complete: (entry, result, at) =>
@@ -61,8 +58,8 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
           sets.push(`${name} = :${name}`);
           fields[`:${name}`] = value;
         }
-        try {
-          await dynamo.send(
+        return conditionHeld(
+          dynamo.send(
             new UpdateCommand({
               TableName: tableName,
               Key: keyOf(entry),
@@ -71,12 +68,8 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: fields,
             }),
-          );
-          return true;
-        } catch (error) {
-          if (isConditionFailure(error)) return false;
-          throw error;
-        }
+          ),
+        );
       }),
 
     release: (entry) =>
@@ -88,12 +81,12 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':pending': 'pending' },
         };
-        try {
-          if (!countsTowardsOverage(entry.kind)) await dynamo.send(new DeleteCommand(remove));
-          else await dynamo.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }));
-        } catch (error) {
-          if (!isConditionFailure(error) && !isTransactionLost(error)) throw error;
-        }
+        // An entry no longer pending (completed, or released by another run) stays as it is.
+        await conditionHeld(
+          countsTowardsOverage(entry.kind)
+            ? dynamo.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }))
+            : dynamo.send(new DeleteCommand(remove)),
+        );
       }),
 
     recordInvoice: (record) => call('write the invoice record', () => writeInvoiceRecord(dynamo, tableName, record)),

@@ -13,7 +13,7 @@ import type {
 } from '../webhooks/ports.js';
 import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
 import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from './records.js';
-import { isConditionFailure } from './conditions.js';
+import { conditionHeld, isConditionFailure } from './conditions.js';
 
 /** Dedupe markers outlive Stripe's 3-day retries and its 30-day event list, so a backfill never repeats an effect. */
 export const EVENT_MARKER_TTL_SECONDS = 35 * 24 * 3600;
@@ -103,8 +103,8 @@ async function updateOwnClaim(
   values: Record<string, unknown>,
   names?: Record<string, string>,
 ): Promise<void> {
-  try {
-    await dynamo.send(
+  const stillOurs = await conditionHeld(
+    dynamo.send(
       new UpdateCommand({
         TableName: billingTable,
         Key: webhookEventKey(eventId),
@@ -113,12 +113,10 @@ async function updateOwnClaim(
         ExpressionAttributeValues: { ...values, ':token': token },
         ...(names ? { ExpressionAttributeNames: names } : {}),
       }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      throw new ClaimLostError(`the claim on event ${eventId} was taken over by another delivery (this one ran past the ${CLAIM_LEASE_MS / 1000} s lease); Stripe's redelivery will settle it`);
-    }
-    throw error;
+    ),
+  );
+  if (!stillOurs) {
+    throw new ClaimLostError(`the claim on event ${eventId} was taken over by another delivery (this one ran past the ${CLAIM_LEASE_MS / 1000} s lease); Stripe's redelivery will settle it`);
   }
 }
 
@@ -199,8 +197,8 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
   return {
     async upsertSubscription(state: SubscriptionState, nowMs: number) {
       const record: SubscriptionRecord = { ...state, recordType: 'subscription', updatedAt: new Date(nowMs).toISOString() };
-      try {
-        await dynamo.send(
+      const applied = await conditionHeld(
+        dynamo.send(
           new PutCommand({
             TableName: subscriptionsTable,
             Item: { ...record, ...subscriptionKey(state.subscriptionId) },
@@ -208,12 +206,9 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
               'attribute_not_exists(subscriptionId) OR lastEventId = :eventId OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)',
             ExpressionAttributeValues: { ':eventId': state.lastEventId, ':created': state.lastEventCreated },
           }),
-        );
-        return { applied: true };
-      } catch (error) {
-        if (isConditionFailure(error)) return { applied: false };
-        throw error;
-      }
+        ),
+      );
+      return { applied };
     },
   };
 }

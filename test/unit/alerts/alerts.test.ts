@@ -90,15 +90,15 @@ describe('budget alerts', () => {
     expect(markers.size).toBe(2);
   });
 
-  it('marks nothing without a topic, so a topic added later in the month still gets every level', async () => {
+  it('raises each level once without a topic: in the summary, then as raised earlier', async () => {
     const alerts = crossedLevels(await demoSnapshot(), demoConfig);
     const { store, markers } = memoryMarkers();
-    const withoutTopic = await dispatchAlerts(alerts, { markers: store, publish: undefined, dryRun: false, now });
-    expect(withoutTopic.every((o) => o.status === 'summary-only')).toBe(true);
-    expect(markers.size).toBe(0);
+    const first = await dispatchAlerts(alerts, { markers: store, publish: undefined, dryRun: false, now });
+    expect(first.every((o) => o.status === 'summary-only')).toBe(true);
+    expect(markers.size).toBe(alerts.length);
 
-    const withTopic = await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
-    expect(withTopic.every((o) => o.status === 'sent')).toBe(true);
+    const second = await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
+    expect(second.every((o) => o.status === 'already-sent')).toBe(true);
   });
 
   it('tells subscribers what happened and lets them filter by attributes', () => {
