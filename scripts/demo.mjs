@@ -15,7 +15,8 @@ const require = createRequire(import.meta.url);
 const dynalite = require('dynalite');
 const { CreateTableCommand, DynamoDBClient, ResourceInUseException } = await import('@aws-sdk/client-dynamodb');
 
-const state = '.demo';
+// DEMO_STATE_DIR moves the state (dynalite data, summary, outputs, report) elsewhere, e.g. a temp dir in tests.
+const state = process.env.DEMO_STATE_DIR || '.demo';
 if (process.argv.includes('--reset')) rmSync(state, { recursive: true, force: true });
 mkdirSync(state, { recursive: true });
 const table = 'billing-demo';

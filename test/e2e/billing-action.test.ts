@@ -95,6 +95,19 @@ describe('the billing action as the runner runs it', () => {
     expect(result.summary).toContain('### Failed');
   });
 
+  it('fails before any side effect on a cost report it cannot read, naming the file and the problem', async () => {
+    const broken = join(workdir, 'broken-report.json');
+    await writeFile(broken, '{"schemaVersion": 1, "period": "20');
+    const result = await runBilling({ 'cost-report': broken });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^::error title=Invalid input or billing config \(nothing was changed\)::cost report ".*broken-report\.json" is not a cost report written by the cost-check action \(.*JSON.*\); re-run the cost check$/m);
+    expect(result.outputs).toEqual({});
+    expect(services.stripe.requests.total).toBe(0);
+    expect(services.stripe.state.invoices.size).toBe(0);
+    expect(await scanTable(services.dynamo, TABLE)).toEqual([]);
+    expect(await services.moto.snsMessages()).toEqual([]);
+  });
+
   it('fails before any side effect when an input is invalid, naming it', async () => {
     const result = await runBilling({ mode: 'fixed-amount', amount: 'ten' });
     expect(result.code).toBe(1);

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
 import { periodOf, previousPeriod } from '../../src/period.js';
 import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
-import { createBillingTable } from '../support/billing.js';
+import { alertKey } from '../../src/store/keys.js';
+import { createBillingTable, scanTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { runAction } from '../support/runAction.js';
+import { startScriptedServer } from '../support/scriptedServer.js';
 
 // A closed month, so the run does not depend on today's date.
 const period = previousPeriod(periodOf(new Date()));
@@ -61,6 +63,18 @@ describe('the built cost-check action, run as the runner runs it', () => {
       JSON.parse(run.outputs.alerts!).map((a: { scope: string; level: number }) => `${a.scope} ${a.level}`),
     );
     expect(messages.length).toBeGreaterThan(0);
+
+    // One alert marker per alert sent, keyed by period, scope, kind and level, marked sent with SNS's message id.
+    const alerts = JSON.parse(run.outputs.alerts!) as Array<{ scope: string; kind: 'actual' | 'forecast'; level: number }>;
+    const markers = await scanTable(aws.dynamo, table);
+    expect(markers).toHaveLength(alerts.length);
+    expect(markers.map((m) => ({ pk: m.pk, sk: m.sk })).sort(byKey)).toEqual(alerts.map((a) => alertKey(period.id, a.scope, a.kind, a.level)).sort(byKey));
+    for (const marker of markers) {
+      expect(marker).toMatchObject({ recordType: 'alert', status: 'sent' });
+      expect(marker.messageId).toEqual(expect.any(String));
+      expect(marker.messageId).not.toBe('');
+    }
+    expect(new Set(markers.map((m) => m.messageId)).size).toBe(markers.length);
   });
 
   it('sends nothing new on a second run the same day', async () => {
@@ -83,6 +97,36 @@ describe('the built cost-check action, run as the runner runs it', () => {
     expect((await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items?.length).toBe(markersBefore);
   });
 
+  it('fails with the permission hint when Cost Explorer answers AccessDenied, and writes and sends nothing', async () => {
+    // moto cannot refuse a request: Cost Explorer alone goes to a scripted server, DynamoDB and SNS stay on moto.
+    const deniedTable = 'billing-e2e-denied';
+    await createBillingTable(aws.dynamo, deniedTable);
+    const deniedTopic = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts-denied' }))).TopicArn!;
+    const messagesBefore = (await moto.snsMessages()).length;
+    const costExplorer = await startScriptedServer([
+      { status: 400, body: { __type: 'AccessDeniedException', Message: 'User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ce:GetCostAndUsage' } },
+    ]);
+    try {
+      const run = await runAction(
+        'cost-check',
+        { ...inputs(), 'billing-table': deniedTable, 'sns-topic-arn': deniedTopic },
+        { ...moto.env, AWS_ENDPOINT_URL_COST_EXPLORER: costExplorer.endpoint },
+      );
+      expect(run.status).toBe(1);
+      expect(costExplorer.requests.map((r) => r.target)).toEqual(['AWSInsightsIndexService.GetCostAndUsage']);
+      const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('::error title=AWS or Stripe call failed::Cost Explorer refused the request (AccessDeniedException');
+      expect(errors[0]).toContain('Likely fix: Give the role assumed through OIDC ce:GetCostAndUsage');
+      expect(existsSync(join(run.workdir, 'cost-report.json'))).toBe(false);
+      expect(run.outputs).toEqual({});
+      expect(await scanTable(aws.dynamo, deniedTable)).toEqual([]);
+      expect((await moto.snsMessages()).length).toBe(messagesBefore);
+    } finally {
+      await costExplorer.close();
+    }
+  });
+
   it('fails on an invalid billing config with the field named', async () => {
     const run = await runAction('cost-check', { ...inputs(), config: resolve('test/fixtures/invalid.config.yaml') }, moto.env);
     expect(run.status).toBe(1);
@@ -90,3 +134,7 @@ describe('the built cost-check action, run as the runner runs it', () => {
     expect(existsSync(join(run.workdir, 'cost-report.json'))).toBe(false);
   });
 });
+
+function byKey(a: { pk: unknown; sk: unknown }, b: { pk: unknown; sk: unknown }): number {
+  return `${String(a.pk)} ${String(a.sk)}`.localeCompare(`${String(b.pk)} ${String(b.sk)}`);
+}
