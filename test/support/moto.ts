@@ -20,14 +20,10 @@ export interface Moto {
 export const TEST_REGION = 'us-east-1';
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
-/**
- * `serverScript` is the path of moto_server.py; by default the one next to this file. Code bundled elsewhere (the
- * benchmarks) passes it, since `import.meta.url` then names the bundle.
- */
-export async function startMoto(options: { serverScript?: string } = {}): Promise<Moto> {
+export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawnMoto(port, options.serverScript ?? SERVER_SCRIPT);
+  const child = spawnMoto(port);
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
   const exited = new Promise<never>((_, reject) => {
@@ -73,9 +69,9 @@ export async function startMoto(options: { serverScript?: string } = {}): Promis
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./moto_server.py', import.meta.url));
 
-function spawnMoto(port: number, serverScript: string): ChildProcess {
+function spawnMoto(port: number): ChildProcess {
   const python = process.env.MOTO_PYTHON ?? 'python3';
-  return spawn(python, [serverScript, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(python, [SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function motoMissing(error: Error): Error {
