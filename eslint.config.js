@@ -8,6 +8,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // A braceless if/for body stays on its line; once the formatter wraps it, it gets braces.
+      curly: ['error', 'multi-line'],
       'no-restricted-properties': [
         'error',
         { object: 'it', property: 'skip', message: 'A skipped test does not count as passing.' },
@@ -27,7 +29,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@aws-sdk/*', 'stripe', '@actions/*'], message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store, src/notify and src/github.' },
+            {
+              group: ['@aws-sdk/*', 'stripe', '@actions/*'],
+              message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store, src/notify and src/github.',
+            },
           ],
         },
       ],

@@ -18,7 +18,14 @@ const stripe = await startStripeServer();
 function customers(count: number, prefix: string) {
   return Array.from({ length: count }, (_, index) => {
     const number = String(index + 1).padStart(5, '0');
-    return { id: `${prefix}${number}`, name: `Customer ${number}`, match: `${prefix === 'c' ? 1 : 2}000000${number}`, stripeCustomerId: `cus_${prefix}${number}`, allowance: 100, markupPercent: 10 };
+    return {
+      id: `${prefix}${number}`,
+      name: `Customer ${number}`,
+      match: `${prefix === 'c' ? 1 : 2}000000${number}`,
+      stripeCustomerId: `cus_${prefix}${number}`,
+      allowance: 100,
+      markupPercent: 10,
+    };
   });
 }
 
@@ -27,7 +34,12 @@ type Ledger = ReturnType<typeof countingMemoryLedger>;
 async function bill(config: BillingConfig, { ledger, requests: ledgerRequests }: Ledger, requestsPerSecond: number) {
   const now = new Date(`${TODAY}T07:00:00Z`);
   const period = parsePeriod('current', now);
-  const snapshot = costSnapshot(config, period.id, TODAY, config.customers.map((customer, index) => ({ id: customer.id, daily: [String(150 + (index % 97) * 1.37)] })));
+  const snapshot = costSnapshot(
+    config,
+    period.id,
+    TODAY,
+    config.customers.map((customer, index) => ({ id: customer.id, daily: [String(150 + (index % 97) * 1.37)] })),
+  );
   const before = stripe.requests.total;
   const ledgerBefore = ledgerRequests();
   const started = process.hrtime.bigint();
@@ -60,11 +72,29 @@ const rows = [
   ['Requests per invoice', perInvoice.toFixed(2)],
   ['DynamoDB requests per invoice (ledger read, reserve, complete, invoice record)', (first.dynamoRequests / invoices).toFixed(2)],
   ['Time, no rate limit (processing + local Stripe server)', `${first.seconds.toFixed(2)} s`],
-  ['Time at the default limits (20 req/s test key, 80 req/s live key), computed', `${(first.requests / 20).toFixed(0)} s test, ${(first.requests / 80).toFixed(0)} s live`],
-  ['Same day re-run: invoices, Stripe requests, DynamoDB requests, time', `${again.outcome.invoices.length}, ${again.requests}, ${again.dynamoRequests}, ${again.seconds.toFixed(2)} s`],
-  [`Rate-limited sample: ${SAMPLE} customers at 20 req/s`, `${limited.requests} requests in ${limited.seconds.toFixed(2)} s = ${(limited.requests / limited.seconds).toFixed(1)} req/s (Stripe test limit 25)`],
+  [
+    'Time at the default limits (20 req/s test key, 80 req/s live key), computed',
+    `${(first.requests / 20).toFixed(0)} s test, ${(first.requests / 80).toFixed(0)} s live`,
+  ],
+  [
+    'Same day re-run: invoices, Stripe requests, DynamoDB requests, time',
+    `${again.outcome.invoices.length}, ${again.requests}, ${again.dynamoRequests}, ${again.seconds.toFixed(2)} s`,
+  ],
+  [
+    `Rate-limited sample: ${SAMPLE} customers at 20 req/s`,
+    `${limited.requests} requests in ${limited.seconds.toFixed(2)} s = ${(limited.requests / limited.seconds).toFixed(1)} req/s (Stripe test limit 25)`,
+  ],
   ['Peak RSS (bench process, local Stripe server included)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`],
 ];
-console.log(['## Billing: 1,000 customers against the local Stripe server', '', '| Measure | Value |', '| --- | --- |', ...rows.map(([name, value]) => `| ${name} | ${value} |`), ''].join('\n'));
+console.log(
+  [
+    '## Billing: 1,000 customers against the local Stripe server',
+    '',
+    '| Measure | Value |',
+    '| --- | --- |',
+    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
+    '',
+  ].join('\n'),
+);
 
 await stripe.close();

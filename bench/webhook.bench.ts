@@ -31,7 +31,9 @@ interface Delivery {
 type Handler = (request: Delivery) => Promise<{ statusCode: number }>;
 
 const fixture = (name: string) => readFileSync(join('test/fixtures/stripe-events', `${name}.json`), 'utf8');
-const TEMPLATES = ['invoice.finalized', 'invoice.payment_failed', 'invoice.paid', 'customer.subscription.created', 'customer.subscription.updated.active'].map(fixture);
+const TEMPLATES = ['invoice.finalized', 'invoice.payment_failed', 'invoice.paid', 'customer.subscription.created', 'customer.subscription.updated.active'].map(
+  fixture,
+);
 
 /** Distinct, signed deliveries: every event and object id unique, so each one is a first delivery. */
 function deliveries(count: number): Delivery[] {
@@ -39,7 +41,11 @@ function deliveries(count: number): Delivery[] {
   return Array.from({ length: count }, (_, index) => {
     const template = TEMPLATES[index % TEMPLATES.length] ?? '';
     const body = JSON.stringify(JSON.parse(template.replace(/"(evt|in|sub)_(\w+)"/g, `"$1_$2b${index}"`)));
-    return { headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp }) }, body, isBase64Encoded: false };
+    return {
+      headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp }) },
+      body,
+      isBase64Encoded: false,
+    };
   });
 }
 
@@ -48,7 +54,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function listen(server: Server): Promise<string> {
@@ -69,20 +78,40 @@ function fakeSsmAndSns(): Server {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${body.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`);
+      res.end(
+        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${body.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`,
+      );
     });
   });
 }
 
 function buildBundle(dir: string): string {
   const outfile = join(dir, 'handler.cjs');
-  execFileSync('npx', ['esbuild', 'lambda/billing-handler/handler.ts', '--bundle', '--platform=node', '--target=node24', '--format=cjs', '--minify', '--legal-comments=linked', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    [
+      'esbuild',
+      'lambda/billing-handler/handler.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node24',
+      '--format=cjs',
+      '--minify',
+      '--legal-comments=linked',
+      `--outfile=${outfile}`,
+      '--log-level=warning',
+    ],
+    { stdio: 'inherit' },
+  );
   return outfile;
 }
 
 function coldLoads(bundle: string, dir: string): { loadMs: number; processMs: number; baselineMs: number } {
   const loader = join(dir, 'load-handler.cjs');
-  writeFileSync(loader, `const started = process.hrtime.bigint();\nrequire(${JSON.stringify(bundle)});\nprocess.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6));\n`);
+  writeFileSync(
+    loader,
+    `const started = process.hrtime.bigint();\nrequire(${JSON.stringify(bundle)});\nprocess.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6));\n`,
+  );
   const empty = join(dir, 'empty.cjs');
   writeFileSync(empty, '');
   const loads: number[] = [];
@@ -107,9 +136,15 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
   const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const tables = await createWebhookTables(dynamo);
   Object.assign(process.env, {
-    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint, AWS_ENDPOINT_URL_SSM: fakeEndpoint, AWS_ENDPOINT_URL_SNS: fakeEndpoint,
-    BILLING_TABLE: tables.billingTable, SUBSCRIPTIONS_TABLE: tables.subscriptionsTable, SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:billing',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_SSM: fakeEndpoint,
+    AWS_ENDPOINT_URL_SNS: fakeEndpoint,
+    BILLING_TABLE: tables.billingTable,
+    SUBSCRIPTIONS_TABLE: tables.subscriptionsTable,
+    SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:billing',
   });
   const handler = (createRequire(import.meta.url)(bundle) as { handler: Handler }).handler;
   const events = deliveries(THROUGHPUT_EVENTS);
@@ -173,8 +208,22 @@ const rows = [
   ['Bundle size (lambda/billing-handler, minified CJS)', `${(bytes / 1024).toFixed(0)} KiB (${(gzipped / 1024).toFixed(0)} KiB gzipped)`],
   ['Cold load: require() of the bundle in a fresh process (median of 7)', `${cold.loadMs.toFixed(1)} ms`],
   ['Cold load: whole fresh process loading the bundle vs an empty one', `${cold.processMs.toFixed(0)} ms vs ${cold.baselineMs.toFixed(0)} ms`],
-  ['Throughput: one handler instance, sequential, dynalite in-process', `${(flow.events / flow.seconds).toFixed(0)} events/s (${flow.events} events in ${flow.seconds.toFixed(1)} s; statuses ${JSON.stringify(flow.statuses)})`],
+  [
+    'Throughput: one handler instance, sequential, dynalite in-process',
+    `${(flow.events / flow.seconds).toFixed(0)} events/s (${flow.events} events in ${flow.seconds.toFixed(1)} s; statuses ${JSON.stringify(flow.statuses)})`,
+  ],
   ['Handler overhead per event without I/O, p50', `${(own.p50 * 1000).toFixed(0)} µs`],
   ['Handler overhead per event without I/O, p99', `${(own.p99 * 1000).toFixed(0)} µs (${own.events} events; heap after GC ${own.heapMb.toFixed(0)} MB)`],
 ];
-console.log(['## Webhook handler', '', `Node ${process.version}, ${process.arch}. Overhead = signature check (HMAC), JSON parse, schema validation, routing, status rules, log and metric lines, against in-memory stores.`, '', '| Measure | Value |', '| --- | --- |', ...rows.map(([name, value]) => `| ${name} | ${value} |`), ''].join('\n'));
+console.log(
+  [
+    '## Webhook handler',
+    '',
+    `Node ${process.version}, ${process.arch}. Overhead = signature check (HMAC), JSON parse, schema validation, routing, status rules, log and metric lines, against in-memory stores.`,
+    '',
+    '| Measure | Value |',
+    '| --- | --- |',
+    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
+    '',
+  ].join('\n'),
+);

@@ -9,10 +9,16 @@ const filter = process.argv[2] ?? '';
 const out = '.bench-build';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
-const benches = readdirSync('bench').filter((file) => file.endsWith('.bench.ts') && file.includes(filter)).sort();
+const benches = readdirSync('bench')
+  .filter((file) => file.endsWith('.bench.ts') && file.includes(filter))
+  .sort();
 for (const file of benches) {
   const outfile = join(out, file.replace(/\.ts$/, '.mjs'));
-  execFileSync('npx', ['esbuild', join('bench', file), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    ['esbuild', join('bench', file), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${outfile}`, '--log-level=warning'],
+    { stdio: 'inherit' },
+  );
   execFileSync(process.execPath, ['--expose-gc', '--no-warnings', outfile], { stdio: 'inherit' });
 }
 rmSync(out, { recursive: true, force: true });

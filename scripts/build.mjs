@@ -12,7 +12,11 @@ for (const name of actions) {
   if (only && only !== name && only !== 'actions') continue;
   const out = join('actions', name, 'dist');
   rmSync(out, { recursive: true, force: true });
-  execFileSync('npx', ['ncc', 'build', join('actions', name, 'index.ts'), '-o', out, '--minify', '--no-source-map-register', '--license', 'licenses.txt', '-q'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    ['ncc', 'build', join('actions', name, 'index.ts'), '-o', out, '--minify', '--no-source-map-register', '--license', 'licenses.txt', '-q'],
+    { stdio: 'inherit' },
+  );
   console.log(`built ${out}/index.js`);
 }
 
@@ -21,7 +25,22 @@ if (!only || only === 'lambda') {
     const entry = join('lambda', name, 'handler.ts');
     if (!existsSync(entry)) continue;
     const outfile = join('lambda', name, 'dist', 'handler.cjs');
-    execFileSync('npx', ['esbuild', entry, '--bundle', '--platform=node', '--target=node24', '--format=cjs', '--minify', '--legal-comments=linked', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+    execFileSync(
+      'npx',
+      [
+        'esbuild',
+        entry,
+        '--bundle',
+        '--platform=node',
+        '--target=node24',
+        '--format=cjs',
+        '--minify',
+        '--legal-comments=linked',
+        `--outfile=${outfile}`,
+        '--log-level=warning',
+      ],
+      { stdio: 'inherit' },
+    );
     console.log(`built ${outfile}`);
   }
 }

@@ -53,24 +53,22 @@ const outputPath = join(state, 'outputs.txt');
 writeFileSync(summaryPath, '');
 writeFileSync(outputPath, '');
 // The servers live in this process, so the action runs as a child without blocking this event loop.
-const run = await runAction(
-  {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_COST_EXPLORER: `http://127.0.0.1:${costExplorer.address().port}`,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
-    GITHUB_STEP_SUMMARY: summaryPath,
-    GITHUB_OUTPUT: outputPath,
-    'INPUT_CONFIG': 'scripts/demo/billing.config.yaml',
-    'INPUT_PERIOD': period,
-    'INPUT_BUDGET-THRESHOLD': '2000',
-    'INPUT_BILLING-TABLE': table,
-    'INPUT_REPORT-PATH': join(state, 'cost-report.json'),
-    NODE_NO_WARNINGS: '1',
-  },
-);
+const run = await runAction({
+  ...process.env,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  AWS_ENDPOINT_URL_COST_EXPLORER: `http://127.0.0.1:${costExplorer.address().port}`,
+  AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
+  GITHUB_STEP_SUMMARY: summaryPath,
+  GITHUB_OUTPUT: outputPath,
+  INPUT_CONFIG: 'scripts/demo/billing.config.yaml',
+  INPUT_PERIOD: period,
+  'INPUT_BUDGET-THRESHOLD': '2000',
+  'INPUT_BILLING-TABLE': table,
+  'INPUT_REPORT-PATH': join(state, 'cost-report.json'),
+  NODE_NO_WARNINGS: '1',
+});
 costExplorer.close();
 dynamo.close();
 
@@ -84,27 +82,39 @@ console.log(markdownForTerminal(readFileSync(summaryPath, 'utf8')));
 const outputs = readFileSync(outputPath, 'utf8');
 const alerts = JSON.parse(/alerts<<(\S+)\n([\s\S]*?)\n\1/.exec(outputs)?.[2] ?? '[]');
 const fresh = alerts.filter((a) => a.status !== 'already-sent');
-console.log(fresh.length > 0
-  ? `With an SNS topic (input sns-topic-arn) this run would have published ${fresh.length} alert(s):\n${fresh.map((a) => `  📣 ${a.scope}: ${a.kind} ${a.level}%`).join('\n')}`
-  : 'Every alert reached was already raised by an earlier run: nothing new to publish.');
+console.log(
+  fresh.length > 0
+    ? `With an SNS topic (input sns-topic-arn) this run would have published ${fresh.length} alert(s):\n${fresh.map((a) => `  📣 ${a.scope}: ${a.kind} ${a.level}%`).join('\n')}`
+    : 'Every alert reached was already raised by an earlier run: nothing new to publish.',
+);
 console.log(`\nSummary markdown: ${summaryPath} · JSON report: ${join(state, 'cost-report.json')}`);
 console.log('Run `npm run demo` again: alerts already sent are not sent again (`npm run demo -- --reset` starts over).');
 
 async function createBillingTable(endpoint) {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
   try {
-    await client.send(new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      // The billing table as infrastructure.yaml declares it (src/store/keys.ts).
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      GlobalSecondaryIndexes: [{
-        IndexName: 'byCustomer',
-        KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }],
-        Projection: { ProjectionType: 'ALL' },
-      }],
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        // The billing table as infrastructure.yaml declares it (src/store/keys.ts).
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byCustomer',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'replay-events-'));
 const outfile = join(dir, 'replay-events.cjs');
 try {
-  execFileSync('npx', ['esbuild', 'scripts/replay-events.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    ['esbuild', 'scripts/replay-events.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs', `--outfile=${outfile}`, '--log-level=warning'],
+    { stdio: 'inherit' },
+  );
   execFileSync(process.execPath, [outfile, ...process.argv.slice(2)], { stdio: 'inherit' });
 } catch (error) {
   process.exitCode = typeof error.status === 'number' ? error.status : 1;

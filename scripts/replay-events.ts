@@ -24,7 +24,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const since = parseSince(values.since, Date.now());
-  const types = values.types ? values.types.split(',').map((type) => type.trim()).filter(Boolean) : HANDLED_EVENT_TYPES;
+  const types = values.types
+    ? values.types
+        .split(',')
+        .map((type) => type.trim())
+        .filter(Boolean)
+    : HANDLED_EVENT_TYPES;
   const service = webhookServiceFromEnvironment(process.env, { telemetry: silentTelemetry });
   const stripe = createStripe(apiKey, { networkRetries: 3 });
 

@@ -37,7 +37,9 @@ export async function run(): Promise<void> {
     for (const [name, value] of Object.entries(billingOutputs(outcome, config.currency))) core.setOutput(name, value);
     for (const failure of outcome.failures) core.error(failure.message, { title: `Billing failed for ${failure.name} (${failure.customerId})` });
     if (outcome.failures.length > 0) {
-      core.setFailed(`Billing failed for ${outcome.failures.length} customer(s): ${outcome.failures.map((failure) => failure.customerId).join(', ')}. The others were billed; a re-run bills or resumes only what is missing.`);
+      core.setFailed(
+        `Billing failed for ${outcome.failures.length} customer(s): ${outcome.failures.map((failure) => failure.customerId).join(', ')}. The others were billed; a re-run bills or resumes only what is missing.`,
+      );
     }
   } catch (error) {
     failRun(error);

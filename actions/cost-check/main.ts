@@ -40,14 +40,24 @@ export async function run(): Promise<void> {
     core.setOutput('ce-requests', String(snapshot.costExplorerRequests));
     if (result.failedAlerts > 0) {
       const failed = alerts.filter((a) => a.status === 'failed');
-      core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, { title: 'SNS publish failed' });
+      core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, {
+        title: 'SNS publish failed',
+      });
       process.exitCode = 1;
     }
     if (snapshot.costUnit && snapshot.costUnit !== snapshot.currency.toUpperCase()) {
-      core.warning(`Cost Explorer reports amounts in ${snapshot.costUnit} but the config's currency is ${snapshot.currency}; amounts are not converted`, { title: 'Currency mismatch' });
+      core.warning(`Cost Explorer reports amounts in ${snapshot.costUnit} but the config's currency is ${snapshot.currency}; amounts are not converted`, {
+        title: 'Currency mismatch',
+      });
     }
     if (snapshot.unmapped.cost > 0) {
-      core.warning(`${formatMoney(snapshot.unmapped.cost, snapshot.currency)} of cost matches no customer (${snapshot.unmapped.keys.slice(0, 5).map((u) => u.key || '(none)').join(', ')}); add a customer whose match covers it`, { title: 'Unmapped cost' });
+      core.warning(
+        `${formatMoney(snapshot.unmapped.cost, snapshot.currency)} of cost matches no customer (${snapshot.unmapped.keys
+          .slice(0, 5)
+          .map((u) => u.key || '(none)')
+          .join(', ')}); add a customer whose match covers it`,
+        { title: 'Unmapped cost' },
+      );
     }
   } catch (error) {
     failRun(error);

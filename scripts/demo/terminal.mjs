@@ -21,7 +21,13 @@ export function markdownForTerminal(markdown) {
     } else if (line.startsWith('> [!')) {
       continue;
     } else {
-      out.push(line.replace(/^> /, '  ').replace(/\*\*(.+?)\*\*/g, (_, t) => bold(t)).replace(/<\/?sub>/g, '').replace(/\\(.)/g, '$1'));
+      out.push(
+        line
+          .replace(/^> /, '  ')
+          .replace(/\*\*(.+?)\*\*/g, (_, t) => bold(t))
+          .replace(/<\/?sub>/g, '')
+          .replace(/\\(.)/g, '$1'),
+      );
     }
   }
   return out.join('\n');
@@ -30,7 +36,12 @@ export function markdownForTerminal(markdown) {
 function alignTable(rows) {
   const cells = rows
     .filter((row) => !/^\|[\s:|-]+\|$/.test(row))
-    .map((row) => row.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\*\*/g, '').replace(/\\(.)/g, '$1')));
+    .map((row) =>
+      row
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/\*\*/g, '').replace(/\\(.)/g, '$1')),
+    );
   const widths = cells[0].map((_, col) => Math.max(...cells.map((r) => [...(r[col] ?? '')].length)));
   return cells.map((row, index) => {
     const text = '  ' + row.map((c, col) => c + ' '.repeat(widths[col] - [...c].length)).join('  ');
@@ -39,8 +50,14 @@ function alignTable(rows) {
 }
 
 function barChart(chart) {
-  const days = (chart.find((l) => l.includes('x-axis')) ?? '').replace(/.*\[|\].*/g, '').split(',').map((s) => s.trim());
-  const values = (chart.find((l) => l.trim().startsWith('bar')) ?? '').replace(/.*\[|\].*/g, '').split(',').map(Number);
+  const days = (chart.find((l) => l.includes('x-axis')) ?? '')
+    .replace(/.*\[|\].*/g, '')
+    .split(',')
+    .map((s) => s.trim());
+  const values = (chart.find((l) => l.trim().startsWith('bar')) ?? '')
+    .replace(/.*\[|\].*/g, '')
+    .split(',')
+    .map(Number);
   const max = Math.max(1, ...values);
   return values.map((v, i) => `  ${days[i].padStart(2)} ${'█'.repeat(Math.round((v / max) * 40)).padEnd(40)} ${v.toFixed(2)}`);
 }

@@ -55,9 +55,7 @@ export function costExplorerAdapter(client: CostExplorerClient, retry: Partial<R
 
 export function toInput(query: CostQuery, nextPageToken?: string): GetCostAndUsageCommandInput {
   const exclude: Expression | undefined =
-    query.excludeRecordTypes.length > 0
-      ? { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: [...query.excludeRecordTypes] } } }
-      : undefined;
+    query.excludeRecordTypes.length > 0 ? { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: [...query.excludeRecordTypes] } } } : undefined;
   return {
     TimePeriod: { Start: query.start, End: query.endExclusive },
     Granularity: 'DAILY',
@@ -109,7 +107,9 @@ function explain(error: unknown): unknown {
     );
   }
   if (name === 'BillExpirationException') {
-    return new ServiceError(`Cost Explorer no longer has that period (${message})`, 'Cost Explorer keeps 13 months of history; choose a later period', { cause: error });
+    return new ServiceError(`Cost Explorer no longer has that period (${message})`, 'Cost Explorer keeps 13 months of history; choose a later period', {
+      cause: error,
+    });
   }
   if (name === 'RequestChangedException' || name === 'InvalidNextTokenException') {
     return new ServiceError(`Cost Explorer data changed while paging (${name})`, 'Re-run the job; data refreshes up to three times a day', { cause: error });

@@ -1,6 +1,4 @@
-import {
-  DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader,
-} from '../config/inputs.js';
+import { DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader } from '../config/inputs.js';
 import { COST_METRICS, type CostMetric } from '../costs/query.js';
 import { MoneyError, parseAmount } from '../money.js';
 import { parsePeriod, periodOf } from '../period.js';
@@ -36,7 +34,9 @@ export function parseBillingInputs(read: InputReader, now: Date): BillingInputs 
   }
   const metric = input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost');
   const billingTable = input.matching('billing-table', DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM) || undefined;
-  if (!billingTable && !dryRun) input.fail('billing-table', '', `${DYNAMODB_TABLE_NAME_FORM}: a real run needs the billing table for its ledger (a dry run may go without)`);
+  if (!billingTable && !dryRun) {
+    input.fail('billing-table', '', `${DYNAMODB_TABLE_NAME_FORM}: a real run needs the billing table for its ledger (a dry run may go without)`);
+  }
   const snsTopicArn = input.matching('sns-topic-arn', SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM) || undefined;
   input.done();
   return {

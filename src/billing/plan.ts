@@ -4,9 +4,7 @@ import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, periodLabel, type BillingPeriod } from '../period.js';
 import { countsTowardsOverage } from '../store/records.js';
-import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction,
-} from './types.js';
+import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction } from './types.js';
 
 /**
  * The rounding rule, in one place: cost to date (exact micros) -> markup, rounded half away from zero to the micro
@@ -137,11 +135,12 @@ export function planCustomer(
   }
   const basis = overageBasis(customer, costs);
   const ledger = { entries, billed };
-  const decision = request.mode === 'true-up'
-    ? planTrueUp(customer, basis, ledger, request)
-    : customer.mode === 'meter'
-      ? planMeterDays(customer, costs, basis, ledger, request)
-      : planDailyInvoice(customer, basis, ledger, request);
+  const decision =
+    request.mode === 'true-up'
+      ? planTrueUp(customer, basis, ledger, request)
+      : customer.mode === 'meter'
+        ? planMeterDays(customer, costs, basis, ledger, request)
+        : planDailyInvoice(customer, basis, ledger, request);
   const newMinor = decision.actions.reduce((total, action) => total + action.entry.amountMinor, 0);
   return { ...base, basis, amountNowMinor: resumedMinor + newMinor, actions: decision.actions, note: decision.note };
 }
@@ -166,7 +165,10 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, bi
   if (basis.overage === 0) return { actions: [], note: 'within the allowance' };
   if (difference <= 0) return { actions: [], note: 'overage already billed in full; any decrease is credited at the true-up' };
   if (difference < minimum) {
-    return { actions: [], note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run` };
+    return {
+      actions: [],
+      note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run`,
+    };
   }
   const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
   const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
@@ -181,11 +183,18 @@ function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }
     const credit = -difference;
     const description = `Credit: final AWS usage for ${periodLabel(request.period.id)} was ${formatMinor(credit, customer.currency)} below what was billed`;
     const entry = newEntry(customer, request, 'true-up', 'credit', difference, description);
-    return { actions: [plannedAction(customer, entry)], note: `final overage is below what was billed: ${formatMinor(credit, customer.currency)} credited to the customer's balance` };
+    return {
+      actions: [plannedAction(customer, entry)],
+      note: `final overage is below what was billed: ${formatMinor(credit, customer.currency)} credited to the customer's balance`,
+    };
   }
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
   if (customer.mode === 'invoice' && difference < minimum) {
-    return closeWithoutBilling(customer, request, `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived; the period is closed`);
+    return closeWithoutBilling(
+      customer,
+      request,
+      `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived; the period is closed`,
+    );
   }
   const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, 'final true-up'));
   return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
@@ -221,9 +230,12 @@ function planMeterDays(customer: Customer, costs: CustomerCosts, basis: OverageB
     reported += increase;
     actions.push(plannedAction(customer, newEntry(customer, request, entryId, 'meter', increase, `AWS usage above the allowance on ${date}`)));
   });
-  const note = actions.length > 0
-    ? 'each day\'s increase of the overage as a meter event'
-    : basis.overage === 0 ? 'within the allowance' : 'every day with an increase is already reported';
+  const note =
+    actions.length > 0
+      ? "each day's increase of the overage as a meter event"
+      : basis.overage === 0
+        ? 'within the allowance'
+        : 'every day with an increase is already reported';
   return { actions, note };
 }
 
@@ -259,7 +271,9 @@ function newEntry(customer: Customer, request: PlanRequest, entryId: string, kin
 /** Noon of the reported day, or for a true-up the last second of the period (Stripe accepts the last 35 days). */
 function meterTimestamp(entryId: string, request: PlanRequest): number {
   const nowSeconds = Math.floor(request.now.getTime() / 1000);
-  const at = entryId.startsWith('meter-') ? Date.parse(`${entryId.slice('meter-'.length)}T12:00:00Z`) / 1000 : Date.parse(request.period.endExclusive) / 1000 - 1;
+  const at = entryId.startsWith('meter-')
+    ? Date.parse(`${entryId.slice('meter-'.length)}T12:00:00Z`) / 1000
+    : Date.parse(request.period.endExclusive) / 1000 - 1;
   return Math.min(at, nowSeconds);
 }
 

@@ -8,9 +8,7 @@ import { isoDate, type BillingPeriod } from '../period.js';
 import { BillingCallError } from './errors.js';
 import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';
 import { invoiceRecord } from './records.js';
-import type {
-  BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LedgerState, LoadCosts, PlannedAction, StripeBillingPort,
-} from './types.js';
+import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LedgerState, LoadCosts, PlannedAction, StripeBillingPort } from './types.js';
 
 export interface BillingDeps {
   readonly loadCosts: LoadCosts;
@@ -85,7 +83,10 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
   const opens = trueUpOpensOn(request.period, config.billing.trueUpDay);
   if (request.mode === 'true-up' && isoDate(request.now) < opens) {
     // A daily schedule can run the true-up step every day: before its day it is a no-op that says when it opens.
-    return nothingDone(request, `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`);
+    return nothingDone(
+      request,
+      `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`,
+    );
   }
   const concurrency = request.concurrency ?? 8;
   const read = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
@@ -95,7 +96,10 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
   }
   const snapshot = request.mode === 'fixed-amount' ? undefined : checkSnapshot(await deps.loadCosts(request.period), request);
   if (request.mode === 'true-up' && snapshot?.estimated) {
-    return nothingDone(request, `The cost report for ${request.period.id} still holds Cost Explorer estimates: the true-up waits until the data is final, so that it settles once. Nothing was billed.`);
+    return nothingDone(
+      request,
+      `The cost report for ${request.period.id} still holds Cost Explorer estimates: the true-up waits until the data is final, so that it settles once. Nothing was billed.`,
+    );
   }
   const ledgers = request.mode === 'true-up' ? await mapWithConcurrency(read, concurrency, (state) => withoutVoidedInvoices(deps.ledger, state)) : read;
   const plan = planBilling(customers, snapshot, new Map(customers.map((customer, index) => [customer.id, ledgers[index] ?? { entries: [], version: 0 }])), {
@@ -106,7 +110,9 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
     windowStart: snapshot?.window.start ?? request.period.start,
     ...(request.fixedCharge ? { fixedCharge: request.fixedCharge } : {}),
   });
-  const planFailures = plan.customers.flatMap((customer) => (customer.failure ? [{ customerId: customer.customerId, name: customer.name, message: customer.failure }] : []));
+  const planFailures = plan.customers.flatMap((customer) =>
+    customer.failure ? [{ customerId: customer.customerId, name: customer.name, message: customer.failure }] : [],
+  );
   const outcome = { plan, dryRun: request.dryRun, estimated: snapshot?.estimated ?? false, notice: undefined };
   if (request.dryRun) return { ...outcome, ...NOTHING_SETTLED, failures: planFailures };
   const stripe = deps.stripe;
@@ -156,7 +162,9 @@ function checkFixedAmount(amount: Micros, currency: string): void {
 
 function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSnapshot {
   if (snapshot.period !== request.period.id) {
-    throw new ConfigError([`the cost report is for ${snapshot.period}, not for the period being billed (${request.period.id}); run the cost check for ${request.period.id} first`]);
+    throw new ConfigError([
+      `the cost report is for ${snapshot.period}, not for the period being billed (${request.period.id}); run the cost check for ${request.period.id} first`,
+    ]);
   }
   if (request.mode === 'true-up' && !snapshot.window.complete) {
     throw new ConfigError([`the cost report for ${snapshot.period} covers only up to ${snapshot.window.endExclusive}; a true-up needs the whole month`]);
@@ -234,11 +242,7 @@ class Settler {
       resume: resumed,
     });
     await this.deps.ledger.recordInvoice(invoiceRecord(entry, issued, this.now));
-    const completedHere = await this.deps.ledger.complete(
-      entry,
-      { invoiceId: issued.invoiceId },
-      this.now,
-    );
+    const completedHere = await this.deps.ledger.complete(entry, { invoiceId: issued.invoiceId }, this.now);
     if (!completedHere) return;
     this.invoices.push({
       customerId: entry.customerId,
@@ -287,10 +291,7 @@ class Settler {
     try {
       await this.deps.publish({
         subject: `Invoice ${amount} for ${plan.name} (${entry.period})`,
-        message: [
-          `Invoice ${invoiceId} of ${amount} was created for ${plan.name} (${entry.customerId}) for ${entry.period}.`,
-          entry.description,
-        ].join('\n'),
+        message: [`Invoice ${invoiceId} of ${amount} was created for ${plan.name} (${entry.customerId}) for ${entry.period}.`, entry.description].join('\n'),
         attributes: { type: 'invoice-created', customer: entry.customerId, period: entry.period },
       });
     } catch (error) {

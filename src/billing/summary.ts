@@ -14,7 +14,10 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
   if (outcome.notice) lines.push(`> ${outcome.notice}`, '');
   if (outcome.estimated) lines.push('> Costs of the current month are Cost Explorer estimates; the true-up bills or credits the settled difference.', '');
 
-  lines.push('| Customer | Cost to date | Markup | With markup | Allowance | Overage | Already billed | Now | Plan |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  lines.push(
+    '| Customer | Cost to date | Markup | With markup | Allowance | Overage | Already billed | Now | Plan |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const customer of plan.customers.slice(0, MAX_ROWS)) lines.push(planRow(customer));
   more(lines, plan.customers.length, 'customers');
 
@@ -22,7 +25,9 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
     lines.push('', '### Invoices', '', '| Customer | Invoice | Amount | Status | Dashboard |', '| --- | --- | ---: | --- | --- |');
     for (const invoice of outcome.invoices.slice(0, MAX_ROWS)) {
       // Only the dashboard link (it needs a Stripe login): anyone with the hosted invoice link can view and pay it.
-      lines.push(`| ${cell(invoice.name)} | \`${invoice.invoiceId}\`${invoice.resumed ? ' (resumed)' : ''} | ${formatMinor(invoice.amountMinor, invoice.currency)} | ${invoice.status} | [dashboard](${invoice.dashboardUrl}) |`);
+      lines.push(
+        `| ${cell(invoice.name)} | \`${invoice.invoiceId}\`${invoice.resumed ? ' (resumed)' : ''} | ${formatMinor(invoice.amountMinor, invoice.currency)} | ${invoice.status} | [dashboard](${invoice.dashboardUrl}) |`,
+      );
     }
     more(lines, outcome.invoices.length, 'invoices');
   }
@@ -105,14 +110,26 @@ export function billingOutputs(outcome: BillingOutcome, currency: string): Recor
         : {}),
       alreadyBilled: decimal(customer.alreadyBilledMinor),
       amountNow: decimal(customer.amountNowMinor),
-      actions: [...customer.resume, ...customer.actions].map((action) => ({ kind: action.kind, entry: action.entry.entryId, amount: decimal(action.entry.amountMinor), status: action.entry.status })),
+      actions: [...customer.resume, ...customer.actions].map((action) => ({
+        kind: action.kind,
+        entry: action.entry.entryId,
+        amount: decimal(action.entry.amountMinor),
+        status: action.entry.status,
+      })),
       note: customer.note,
     };
   });
   return {
     invoices: JSON.stringify(invoices),
     'billed-total': minorToDecimal(billedMinor, currency),
-    credits: JSON.stringify(outcome.credits.map((credit) => ({ id: credit.creditId, customer: credit.customerId, amount: minorToDecimal(credit.amountMinor, credit.currency), currency: credit.currency }))),
+    credits: JSON.stringify(
+      outcome.credits.map((credit) => ({
+        id: credit.creditId,
+        customer: credit.customerId,
+        amount: minorToDecimal(credit.amountMinor, credit.currency),
+        currency: credit.currency,
+      })),
+    ),
     plan: JSON.stringify({ period: outcome.plan.period, mode: outcome.plan.mode, dryRun: outcome.dryRun, customers: plan }),
   };
 }

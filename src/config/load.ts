@@ -6,11 +6,7 @@ import { fromUnits, type Micros } from '../money.js';
 import { billingConfigSchema, type CustomerConfig } from './schema.js';
 
 /** How Cost Explorer data is attributed to customers. */
-export type Allocation =
-  | { kind: 'LINKED_ACCOUNT' }
-  | { kind: 'TAG'; key: string }
-  | { kind: 'COST_CATEGORY'; name: string }
-  | { kind: 'NONE' };
+export type Allocation = { kind: 'LINKED_ACCOUNT' } | { kind: 'TAG'; key: string } | { kind: 'COST_CATEGORY'; name: string } | { kind: 'NONE' };
 
 export interface Customer {
   readonly id: string;
@@ -47,7 +43,9 @@ export async function loadBillingConfig(path: string): Promise<BillingConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
-    throw new ConfigError([`config: the billing config file "${path}" ${reason}; create it (the README's configuration reference; scripts/demo/billing.config.yaml is an example) or set the config input to its path`]);
+    throw new ConfigError([
+      `config: the billing config file "${path}" ${reason}; create it (the README's configuration reference; scripts/demo/billing.config.yaml is an example) or set the config input to its path`,
+    ]);
   }
   return parseBillingConfig(text, path);
 }
@@ -95,10 +93,7 @@ function parseAllocation(text: string): Allocation {
 
 /** "customers[1].stripeCustomerId: "cus" is not accepted; expected a Stripe customer id such as cus_Q1a2b3" */
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const field = issue.path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
+  const field = issue.path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
   if (issue.code === 'unrecognized_keys') {
     return `${field || 'config'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling against the README's configuration reference)`;
   }

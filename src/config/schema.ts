@@ -5,9 +5,22 @@ const STRIPE_CUSTOMER = /^cus_[A-Za-z0-9]{4,}$/;
 const CURRENCY = /^[a-z]{3}$/;
 const ALLOCATION = /^(LINKED_ACCOUNT|NONE|TAG:[^\s]+|COST_CATEGORY:[^\s].*)$/;
 export const RECORD_TYPES = [
-  'Usage', 'Credit', 'Refund', 'Tax', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation',
-  'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee', 'Support', 'Fee', 'EdpDiscount', 'BundledDiscount',
-  'PrivateRateDiscount', 'Distributor Discount',
+  'Usage',
+  'Credit',
+  'Refund',
+  'Tax',
+  'DiscountedUsage',
+  'SavingsPlanCoveredUsage',
+  'SavingsPlanNegation',
+  'SavingsPlanRecurringFee',
+  'SavingsPlanUpfrontFee',
+  'RIFee',
+  'Support',
+  'Fee',
+  'EdpDiscount',
+  'BundledDiscount',
+  'PrivateRateDiscount',
+  'Distributor Discount',
 ] as const;
 
 const percentLevels = z
@@ -18,28 +31,43 @@ const percentLevels = z
   .transform((levels) => [...new Set(levels)].sort((a, b) => a - b));
 
 const money = (what: string) =>
-  z.number({ error: `${what} as a number in the currency's units, such as 800 or 12.50` }).min(0, `${what} of 0 or more`).max(1e9, `${what} up to 1,000,000,000`);
+  z
+    .number({ error: `${what} as a number in the currency's units, such as 800 or 12.50` })
+    .min(0, `${what} of 0 or more`)
+    .max(1e9, `${what} up to 1,000,000,000`);
 
 export const customerSchema = z
   .object({
-    id: z.string({ error: 'an id of lowercase letters, digits, - and _' }).regex(CUSTOMER_ID, 'an id of lowercase letters, digits, - and _ (up to 63), such as acme'),
+    id: z
+      .string({ error: 'an id of lowercase letters, digits, - and _' })
+      .regex(CUSTOMER_ID, 'an id of lowercase letters, digits, - and _ (up to 63), such as acme'),
     name: z.string({ error: 'a display name such as "Acme Corp"' }).min(1, 'a non-empty display name'),
-    match: z.union([z.string(), z.number()], { error: 'the account id, tag value or cost category value that identifies this customer (quoted)' })
+    match: z
+      .union([z.string(), z.number()], { error: 'the account id, tag value or cost category value that identifies this customer (quoted)' })
       .transform(String)
       .optional(),
     stripeCustomerId: z.string({ error: 'a Stripe customer id such as cus_Q1a2b3' }).regex(STRIPE_CUSTOMER, 'a Stripe customer id such as cus_Q1a2b3'),
     allowance: money('a monthly allowance'),
     markupPercent: z.number({ error: 'a markup in percent such as 10' }).gt(-100, 'a markup above -100').max(1000, 'a markup up to 1000').default(0),
-    currency: z.string({ error: 'a three-letter lowercase ISO currency such as usd' }).regex(CURRENCY, 'a three-letter lowercase ISO currency such as usd').optional(),
+    currency: z
+      .string({ error: 'a three-letter lowercase ISO currency such as usd' })
+      .regex(CURRENCY, 'a three-letter lowercase ISO currency such as usd')
+      .optional(),
     alertLevels: percentLevels.optional(),
     mode: z.enum(['invoice', 'meter'], { error: 'invoice or meter' }).default('invoice'),
-    meterEventName: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a Stripe meter event name such as aws_usage').optional(),
+    meterEventName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a Stripe meter event name such as aws_usage')
+      .optional(),
   })
   .strict();
 
 export const billingConfigSchema = z
   .object({
-    currency: z.string({ error: 'a three-letter lowercase ISO currency such as usd' }).regex(CURRENCY, 'a three-letter lowercase ISO currency such as usd').default('usd'),
+    currency: z
+      .string({ error: 'a three-letter lowercase ISO currency such as usd' })
+      .regex(CURRENCY, 'a three-letter lowercase ISO currency such as usd')
+      .default('usd'),
     allocation: z
       .string({ error: 'LINKED_ACCOUNT, TAG:<key>, COST_CATEGORY:<name> or NONE' })
       .regex(ALLOCATION, 'LINKED_ACCOUNT, TAG:<key>, COST_CATEGORY:<name> or NONE')
@@ -50,9 +78,19 @@ export const billingConfigSchema = z
     billing: z
       .object({
         minimumInvoiceAmount: money('a minimum invoice amount').default(1),
-        trueUpDay: z.number({ error: 'a day of the month from 1 to 28' }).int('a whole day').min(1, 'a day from 1 to 28').max(28, 'a day from 1 to 28').default(3),
+        trueUpDay: z
+          .number({ error: 'a day of the month from 1 to 28' })
+          .int('a whole day')
+          .min(1, 'a day from 1 to 28')
+          .max(28, 'a day from 1 to 28')
+          .default(3),
         collectionMethod: z.enum(['send_invoice', 'charge_automatically'], { error: 'send_invoice or charge_automatically' }).default('send_invoice'),
-        daysUntilDue: z.number({ error: 'a number of days such as 30' }).int('a whole number of days').min(1, '1 day or more').max(365, 'up to 365 days').default(30),
+        daysUntilDue: z
+          .number({ error: 'a number of days such as 30' })
+          .int('a whole number of days')
+          .min(1, '1 day or more')
+          .max(365, 'up to 365 days')
+          .default(30),
       })
       .strict()
       .default({ minimumInvoiceAmount: 1, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 }),
@@ -66,16 +104,28 @@ export const billingConfigSchema = z
       if (ids.has(customer.id)) ctx.addIssue({ code: 'custom', path: ['customers', index, 'id'], message: 'an id that no other customer has' });
       ids.add(customer.id);
       if (customer.mode === 'meter' && !customer.meterEventName) {
-        ctx.addIssue({ code: 'custom', path: ['customers', index, 'meterEventName'], message: 'the Stripe meter event name (required with mode: meter), such as aws_usage' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['customers', index, 'meterEventName'],
+          message: 'the Stripe meter event name (required with mode: meter), such as aws_usage',
+        });
       }
       if (config.allocation === 'NONE') {
         if (config.customers.length > 1 && index === 1) {
-          ctx.addIssue({ code: 'custom', path: ['allocation'], message: 'with NONE exactly one customer (it gets all cost); use LINKED_ACCOUNT, TAG:<key> or COST_CATEGORY:<name> for several' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['allocation'],
+            message: 'with NONE exactly one customer (it gets all cost); use LINKED_ACCOUNT, TAG:<key> or COST_CATEGORY:<name> for several',
+          });
         }
         return;
       }
       if (customer.match === undefined || customer.match === '') {
-        ctx.addIssue({ code: 'custom', path: ['customers', index, 'match'], message: `the ${config.allocation} value that identifies this customer, such as "111111111111"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['customers', index, 'match'],
+          message: `the ${config.allocation} value that identifies this customer, such as "111111111111"`,
+        });
         return;
       }
       if (config.allocation === 'LINKED_ACCOUNT' && !/^\d{12}$/.test(customer.match)) {

@@ -1,6 +1,4 @@
-import {
-  DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader,
-} from '../config/inputs.js';
+import { DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM, InputParser, SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM, type InputReader } from '../config/inputs.js';
 import { COST_METRICS, type CostMetric } from '../costs/query.js';
 import { fromUnits, type Micros } from '../money.js';
 import { parsePeriod, periodOf, type BillingPeriod } from '../period.js';

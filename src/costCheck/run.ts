@@ -41,8 +41,6 @@ export async function runCostCheck(
   });
   const thresholdExceeded = snapshot.total.threshold > 0 && snapshot.total.cost > snapshot.total.threshold;
   const markup = new Map(config.customers.map((customer) => [customer.id, customer.markupPercent]));
-  const overAllowance = snapshot.customers
-    .filter((c) => applyMarkup(c.cost, markup.get(c.customerId) ?? 0) > c.allowance)
-    .map((c) => c.customerId);
+  const overAllowance = snapshot.customers.filter((c) => applyMarkup(c.cost, markup.get(c.customerId) ?? 0) > c.allowance).map((c) => c.customerId);
   return { snapshot, alerts, thresholdExceeded, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length };
 }

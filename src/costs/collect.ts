@@ -61,7 +61,12 @@ function attribute(
   const customers = config.customers.map((customer) => {
     const keys = customer.match === undefined ? [...costs.byKey.keys()] : [customer.match];
     keys.forEach((key) => claimed.add(key));
-    return customerCosts(customer, keys.map((key) => costs.byKey.get(key)).filter((c): c is KeyCosts => c !== undefined), dayCount, options.period.daysInMonth);
+    return customerCosts(
+      customer,
+      keys.map((key) => costs.byKey.get(key)).filter((c): c is KeyCosts => c !== undefined),
+      dayCount,
+      options.period.daysInMonth,
+    );
   });
 
   const all = merge([...costs.byKey.values()], dayCount);

@@ -18,9 +18,7 @@ export function snsPublisher(sns: SNSClient, topicArn: string): Publisher {
         // SNS subjects: ASCII, no newlines, at most 100 characters.
         Subject: notification.subject.replace(/[^\x20-\x7e]/g, '').slice(0, 100),
         Message: notification.message,
-        MessageAttributes: Object.fromEntries(
-          Object.entries(notification.attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),
-        ),
+        MessageAttributes: Object.fromEntries(Object.entries(notification.attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }])),
       }),
     );
     return { messageId: result.MessageId ?? '' };

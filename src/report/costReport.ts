@@ -50,7 +50,15 @@ export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutco
       daily: c.daily.map(money),
     })),
     unmapped: { cost: money(snapshot.unmapped.cost), keys: snapshot.unmapped.keys.map((u) => ({ key: u.key, amount: money(u.amount) })) },
-    alerts: alerts.map((a) => ({ scope: a.scope, kind: a.kind, level: a.level, amount: money(a.amount), limit: money(a.limit), status: a.status, ...(a.error ? { error: a.error } : {}) })),
+    alerts: alerts.map((a) => ({
+      scope: a.scope,
+      kind: a.kind,
+      level: a.level,
+      amount: money(a.amount),
+      limit: money(a.limit),
+      status: a.status,
+      ...(a.error ? { error: a.error } : {}),
+    })),
   };
 }
 
@@ -79,7 +87,9 @@ export async function readCostReport(path: string): Promise<CostSnapshot> {
     return fromCostReport(JSON.parse(text) as CostReport, path);
   } catch (error) {
     if (error instanceof CostReportError) throw error;
-    throw new CostReportError(`cost report "${path}" is not a cost report written by the cost-check action (${(error as Error).message}); re-run the cost check`);
+    throw new CostReportError(
+      `cost report "${path}" is not a cost report written by the cost-check action (${(error as Error).message}); re-run the cost check`,
+    );
   }
 }
 

@@ -53,18 +53,28 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
   if (snapshot.estimated) lines.push('> [!WARNING]', '> Cost Explorer marks this data as **Estimated**: it can still change until the month has closed.', '');
 
   lines.push('| Month to date | Forecast (month end) | Budget threshold | Used | Status |', '|---:|---:|---:|---:|:--|');
-  lines.push(`| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[status(total.cost, forecast, total.threshold)]} |`, '');
+  lines.push(
+    `| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[status(total.cost, forecast, total.threshold)]} |`,
+    '',
+  );
 
   lines.push('### Customers', '');
   lines.push('| Customer | Cost to date | Allowance | Used | Forecast | Top service | Status |', '|:--|---:|---:|---:|---:|:--|:--|');
   const customers = [...snapshot.customers].sort((a, b) => b.cost - a.cost || a.customerId.localeCompare(b.customerId));
   for (const c of customers.slice(0, topCustomers)) {
     const money = (amount: Micros) => formatMoney(amount, c.currency);
-    lines.push(`| ${cell(c.name)} (\`${c.customerId}\`) | ${money(c.cost)} | ${money(c.allowance)} | ${percent(percentOf(c.cost, c.allowance))} | ${money(c.forecast)} | ${cell(c.services[0]?.service ?? '–')} | ${STATUS_TEXT[status(c.cost, c.forecast, c.allowance)]} |`);
+    lines.push(
+      `| ${cell(c.name)} (\`${c.customerId}\`) | ${money(c.cost)} | ${money(c.allowance)} | ${percent(percentOf(c.cost, c.allowance))} | ${money(c.forecast)} | ${cell(c.services[0]?.service ?? '–')} | ${STATUS_TEXT[status(c.cost, c.forecast, c.allowance)]} |`,
+    );
   }
   if (snapshot.unmapped.cost !== 0) {
-    const keys = snapshot.unmapped.keys.slice(0, 3).map((u) => `\`${cell(u.key || '(none)')}\``).join(', ');
-    lines.push(`| ⚠️ Unmapped (${keys}${snapshot.unmapped.keys.length > 3 ? ', …' : ''}) | ${$(snapshot.unmapped.cost)} | – | – | – | – | no customer matches |`);
+    const keys = snapshot.unmapped.keys
+      .slice(0, 3)
+      .map((u) => `\`${cell(u.key || '(none)')}\``)
+      .join(', ');
+    lines.push(
+      `| ⚠️ Unmapped (${keys}${snapshot.unmapped.keys.length > 3 ? ', …' : ''}) | ${$(snapshot.unmapped.cost)} | – | – | – | – | no customer matches |`,
+    );
   }
   lines.push('');
   if (customers.length > topCustomers) {
@@ -89,12 +99,17 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
   } else {
     lines.push('| Scope | Level | Amount | Limit | Status |', '|:--|---:|---:|---:|:--|');
     for (const a of alerts.slice(0, topCustomers)) {
-      lines.push(`| ${cell(a.scopeName)} | ${a.level}% ${a.kind === 'forecast' ? 'of forecast' : ''} | ${formatMoney(a.amount, a.currency)} | ${formatMoney(a.limit, a.currency)} | ${ALERT_STATUS[a.status]} |`);
+      lines.push(
+        `| ${cell(a.scopeName)} | ${a.level}% ${a.kind === 'forecast' ? 'of forecast' : ''} | ${formatMoney(a.amount, a.currency)} | ${formatMoney(a.limit, a.currency)} | ${ALERT_STATUS[a.status]} |`,
+      );
     }
     if (alerts.length > topCustomers) lines.push('', `…and ${alerts.length - topCustomers} more alerts; all are in ${report}.`);
   }
   lines.push('');
-  lines.push(`<sub>${snapshot.costExplorerRequests} Cost Explorer request${snapshot.costExplorerRequests === 1 ? '' : 's'} ($${(snapshot.costExplorerRequests * 0.01).toFixed(2)}) · generated ${snapshot.generatedAt}</sub>`, '');
+  lines.push(
+    `<sub>${snapshot.costExplorerRequests} Cost Explorer request${snapshot.costExplorerRequests === 1 ? '' : 's'} ($${(snapshot.costExplorerRequests * 0.01).toFixed(2)}) · generated ${snapshot.generatedAt}</sub>`,
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -125,7 +140,6 @@ function dailyChart(snapshot: CostSnapshot): string[] {
 function percent(value: number | null): string {
   return value === null ? '–' : `${value.toFixed(1)}%`;
 }
-
 
 function lastDay(endExclusive: string): string {
   return new Date(Date.parse(endExclusive) - 86_400_000).toISOString().slice(0, 10);

@@ -1,6 +1,4 @@
-import {
-  DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
@@ -84,7 +82,9 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
         // An entry no longer pending (completed, or released by another run) stays as it is.
         await conditionHeld(
           countsTowardsOverage(entry.kind)
-            ? dynamo.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }))
+            ? dynamo.send(
+                new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }),
+              )
             : dynamo.send(new DeleteCommand(remove)),
         );
       }),
@@ -94,7 +94,13 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
     invoiceStatus: (invoiceId) =>
       call('read an invoice record', async () => {
         const result = await dynamo.send(
-          new GetCommand({ TableName: tableName, Key: invoiceKey(invoiceId), ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' }, ConsistentRead: true }),
+          new GetCommand({
+            TableName: tableName,
+            Key: invoiceKey(invoiceId),
+            ProjectionExpression: '#status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ConsistentRead: true,
+          }),
         );
         return (result.Item as Pick<InvoiceRecord, 'status'> | undefined)?.status;
       }),
@@ -131,10 +137,15 @@ function moveHead(tableName: string, entry: LedgerEntry, version: number | undef
   return {
     TableName: tableName,
     Key: ledgerHeadKey(entry.customerId, entry.period),
-    UpdateExpression: 'SET recordType = :recordType, billedMinor = if_not_exists(billedMinor, :zero) + :amount, version = if_not_exists(version, :zero) + :one, updatedAt = :at',
+    UpdateExpression:
+      'SET recordType = :recordType, billedMinor = if_not_exists(billedMinor, :zero) + :amount, version = if_not_exists(version, :zero) + :one, updatedAt = :at',
     ConditionExpression: condition,
     ExpressionAttributeValues: {
-      ':recordType': 'ledgerHead', ':zero': 0, ':one': 1, ':amount': amountMinor, ':at': new Date().toISOString(),
+      ':recordType': 'ledgerHead',
+      ':zero': 0,
+      ':one': 1,
+      ':amount': amountMinor,
+      ':at': new Date().toISOString(),
       ...(version === undefined || version === 0 ? {} : { ':version': version }),
     },
   };
@@ -154,17 +165,24 @@ function toEntry(record: LedgerEntryRecord): LedgerEntry {
   return entry as unknown as LedgerEntry;
 }
 
-
 async function withTableErrors<T>(tableName: string, what: string, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'ResourceNotFoundException') {
-      throw new ServiceError(`Could not ${what}: the billing table ${tableName} does not exist`, 'Deploy the stack that creates it, or set the billing-table input to its name', { cause: error });
+      throw new ServiceError(
+        `Could not ${what}: the billing table ${tableName} does not exist`,
+        'Deploy the stack that creates it, or set the billing-table input to its name',
+        { cause: error },
+      );
     }
     if (name === 'AccessDeniedException') {
-      throw new ServiceError(`Could not ${what}: access to the billing table ${tableName} was denied`, 'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table (a TransactWriteItems is authorised item by item as those)', { cause: error });
+      throw new ServiceError(
+        `Could not ${what}: access to the billing table ${tableName} was denied`,
+        'Grant the role dynamodb:Query, GetItem, PutItem, UpdateItem and DeleteItem on the table (a TransactWriteItems is authorised item by item as those)',
+        { cause: error },
+      );
     }
     throw error;
   }

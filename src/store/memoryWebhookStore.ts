@@ -60,13 +60,21 @@ export function memoryWebhookStore(): MemoryWebhookStore {
           !previous ||
           previous.eventId === update.eventId ||
           previous.statusRank < update.statusRank ||
-          (previous.statusRank === update.statusRank && isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
+          (previous.statusRank === update.statusRank &&
+            isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
         if (!forward) return { applied: false };
         // As in DynamoDB: what the metadata says about our customer is kept from the first write that knew it.
-        const kept = previous ? Object.fromEntries((['customerId', 'period', 'ledgerEntry'] as const).filter((name) => previous[name] !== undefined).map((name) => [name, previous[name]])) : {};
+        const kept = previous
+          ? Object.fromEntries(
+              (['customerId', 'period', 'ledgerEntry'] as const).filter((name) => previous[name] !== undefined).map((name) => [name, previous[name]]),
+            )
+          : {};
         invoiceRecords.set(update.invoiceId, { ...update, ...kept });
         if (!previous) return { applied: true };
-        return { applied: true, previous: { status: previous.status, lastEventId: previous.eventId, ...(previous.customerId ? { customerId: previous.customerId } : {}) } };
+        return {
+          applied: true,
+          previous: { status: previous.status, lastEventId: previous.eventId, ...(previous.customerId ? { customerId: previous.customerId } : {}) },
+        };
       },
     },
     subscriptions: {

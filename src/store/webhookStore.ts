@@ -70,10 +70,17 @@ export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: 
     },
 
     async recordOutcome(eventId, token, outcome) {
-      await updateOwnClaim(dynamo, billingTable, eventId, token, 'SET effectApplied = :applied' + (outcome.notification ? ', notification = :notification' : ''), {
-        ':applied': outcome.effectApplied,
-        ...(outcome.notification ? { ':notification': outcome.notification } : {}),
-      });
+      await updateOwnClaim(
+        dynamo,
+        billingTable,
+        eventId,
+        token,
+        'SET effectApplied = :applied' + (outcome.notification ? ', notification = :notification' : ''),
+        {
+          ':applied': outcome.effectApplied,
+          ...(outcome.notification ? { ':notification': outcome.notification } : {}),
+        },
+      );
     },
 
     async complete(eventId, token, messageId, nowMs) {
@@ -116,7 +123,9 @@ async function updateOwnClaim(
     ),
   );
   if (!stillOurs) {
-    throw new ClaimLostError(`the claim on event ${eventId} was taken over by another delivery (this one ran past the ${CLAIM_LEASE_MS / 1000} s lease); Stripe's redelivery will settle it`);
+    throw new ClaimLostError(
+      `the claim on event ${eventId} was taken over by another delivery (this one ran past the ${CLAIM_LEASE_MS / 1000} s lease); Stripe's redelivery will settle it`,
+    );
   }
 }
 
@@ -212,4 +221,3 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
     },
   };
 }
-

@@ -36,7 +36,7 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     if (hit) return hit;
     // Search lags writes by up to a minute; the customer's recent invoices are read-after-write consistent.
     return findInPages(
-      'list the customer\'s invoices',
+      "list the customer's invoices",
       (startingAfter) => stripe.invoices.list({ customer: request.stripeCustomerId, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
       (invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry,
     );
@@ -64,7 +64,7 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
   }
 
   async function hasItem(invoiceId: string, ledgerEntry: string): Promise<boolean> {
-    const items = await call('list the invoice\'s items', false, () => stripe.invoiceItems.list({ invoice: invoiceId, limit: 100 }));
+    const items = await call("list the invoice's items", false, () => stripe.invoiceItems.list({ invoice: invoiceId, limit: 100 }));
     return items.data.some((item) => item.metadata?.ledgerEntry === ledgerEntry);
   }
 
@@ -76,7 +76,8 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     const since = invoice.status_transitions?.finalized_at ?? invoice.created;
     const sent = await findInPages(
       'list invoice.sent events',
-      (startingAfter) => stripe.events.list({ type: 'invoice.sent', created: { gte: since }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+      (startingAfter) =>
+        stripe.events.list({ type: 'invoice.sent', created: { gte: since }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
       (event) => (event.data.object as { id?: string }).id === invoice.id,
     );
     return sent !== undefined;
@@ -109,7 +110,14 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
         if (!foundEarlier || !(await hasItem(invoiceId, request.ledgerEntry))) {
           await call(`add the item to invoice ${invoiceId}`, false, () =>
             stripe.invoiceItems.create(
-              { customer: request.stripeCustomerId, invoice: invoiceId, amount: request.amountMinor, currency: request.currency, description: request.lineDescription, metadata },
+              {
+                customer: request.stripeCustomerId,
+                invoice: invoiceId,
+                amount: request.amountMinor,
+                currency: request.currency,
+                description: request.lineDescription,
+                metadata,
+              },
               key('item'),
             ),
           );
@@ -130,8 +138,9 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
       const key = { idempotencyKey: `${request.ledgerEntry}/credit` };
       if (request.resume) {
         const hit = await findInPages(
-          'list the customer\'s balance transactions',
-          (startingAfter) => stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+          "list the customer's balance transactions",
+          (startingAfter) =>
+            stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
           (transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry,
         );
         if (hit) return { creditId: hit.id };
@@ -236,9 +245,11 @@ function billingCallError(what: string, error: unknown, attempts: number, nothin
 function hintFor(statusCode: number | undefined, code: string | undefined, param: string | undefined): string {
   if (statusCode === 401) return 'The Stripe key in the SSM parameter is invalid or revoked: store a current secret key there';
   if (code === 'resource_missing' && param === 'customer') {
-    return 'Check the customer\'s stripeCustomerId in the billing config: it must exist in this Stripe account (test keys see only test customers)';
+    return "Check the customer's stripeCustomerId in the billing config: it must exist in this Stripe account (test keys see only test customers)";
   }
-  if (param === 'currency') return 'Check the customer\'s currency in the billing config: Stripe must support it and it must match the customer\'s existing currency';
+  if (param === 'currency') {
+    return "Check the customer's currency in the billing config: Stripe must support it and it must match the customer's existing currency";
+  }
   if (code === 'idempotency_error') return 'A ledger entry was replayed with other parameters: inspect the entry in the billing table before re-running';
   return 'Fix the request Stripe named, then re-run: entries that were not billed are planned again';
 }

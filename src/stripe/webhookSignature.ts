@@ -1,10 +1,5 @@
 import Stripe from 'stripe';
-import {
-  NotAnEventError,
-  SIGNATURE_TOLERANCE_SECONDS,
-  SignatureRejectedError,
-  type SignatureVerifier,
-} from '../webhooks/signature.js';
+import { NotAnEventError, SIGNATURE_TOLERANCE_SECONDS, SignatureRejectedError, type SignatureVerifier } from '../webhooks/signature.js';
 
 const TIMESTAMP = /(?:^|,)\s*t=(\d+)\s*(?:,|$)/;
 const V1_SIGNATURE = /(?:^|,)\s*v1=[0-9a-f]+\s*(?:,|$)/;
@@ -21,7 +16,10 @@ export const stripeSignatureVerifier: SignatureVerifier = (payload, header, secr
     throw new SignatureRejectedError('malformed_header', 'Stripe-Signature header has no t=<unix time> and v1=<hex> pair');
   }
   if (Number(timestamp) - Math.floor(nowMs / 1000) > SIGNATURE_TOLERANCE_SECONDS) {
-    throw new SignatureRejectedError('future_timestamp', `Stripe-Signature timestamp ${timestamp} is more than ${SIGNATURE_TOLERANCE_SECONDS} s in the future; check the clock`);
+    throw new SignatureRejectedError(
+      'future_timestamp',
+      `Stripe-Signature timestamp ${timestamp} is more than ${SIGNATURE_TOLERANCE_SECONDS} s in the future; check the clock`,
+    );
   }
   let stale = false;
   for (const secret of secrets) {

@@ -41,8 +41,14 @@ export function webhookConfigFrom(env: Environment): WebhookConfig {
   const config = {
     billingTable: read('BILLING_TABLE', TABLE_NAME, 'set it to the DynamoDB table name', 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
     subscriptionsTable: read('SUBSCRIPTIONS_TABLE', TABLE_NAME, 'set it to the DynamoDB table name', 'a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
-    snsTopicArn: read('SNS_TOPIC_ARN', TOPIC_ARN, 'set it to the billing notifications topic ARN', 'a topic ARN such as arn:aws:sns:us-east-1:123456789012:billing'),
-    secretParameter: read('WEBHOOK_SECRET_PARAMETER', PARAMETER_NAME, undefined, 'an SSM parameter name such as /stripe/webhook-secret') || DEFAULT_SECRET_PARAMETER,
+    snsTopicArn: read(
+      'SNS_TOPIC_ARN',
+      TOPIC_ARN,
+      'set it to the billing notifications topic ARN',
+      'a topic ARN such as arn:aws:sns:us-east-1:123456789012:billing',
+    ),
+    secretParameter:
+      read('WEBHOOK_SECRET_PARAMETER', PARAMETER_NAME, undefined, 'an SSM parameter name such as /stripe/webhook-secret') || DEFAULT_SECRET_PARAMETER,
     secretCacheTtlMs: positive('SECRET_CACHE_TTL_SECONDS', DEFAULT_SECRET_CACHE_TTL_SECONDS) * 1000,
     maxBodyBytes: positive('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
   };

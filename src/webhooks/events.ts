@@ -107,7 +107,13 @@ function readInvoice(invoice: Fields): StripeInvoice {
     ...(metadata ? { metadata } : {}),
     ...(details === undefined || details === null
       ? {}
-      : { parent: { subscription_details: { subscription: reference(objectAt(details, `${path}.parent.subscription_details`), 'subscription', `${path}.parent.subscription_details`) } } }),
+      : {
+          parent: {
+            subscription_details: {
+              subscription: reference(objectAt(details, `${path}.parent.subscription_details`), 'subscription', `${path}.parent.subscription_details`),
+            },
+          },
+        }),
   };
 }
 

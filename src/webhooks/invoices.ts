@@ -70,21 +70,26 @@ export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdate
   const customerId = customerIdOf(update, result);
   const amount = formatMoney(fromMinorUnits(update[announcement.amountOf], update.currency), update.currency);
   const subject = announcement.subject(update.invoiceNumber ?? update.invoiceId, amount);
-  return notification(announcement.kind, subject, {
-    eventId: update.eventId,
-    eventType: update.eventType,
-    livemode,
-    stripeCustomerId: update.stripeCustomerId,
-    ...(customerId ? { customerId } : {}),
-    invoiceId: update.invoiceId,
-    ...(update.subscriptionId ? { subscriptionId: update.subscriptionId } : {}),
-  }, {
-    status: update.status,
-    amountDue: update.amountDue,
-    amountPaid: update.amountPaid,
-    currency: update.currency,
-    ...(update.hostedInvoiceUrl ? { hostedInvoiceUrl: update.hostedInvoiceUrl } : {}),
-  });
+  return notification(
+    announcement.kind,
+    subject,
+    {
+      eventId: update.eventId,
+      eventType: update.eventType,
+      livemode,
+      stripeCustomerId: update.stripeCustomerId,
+      ...(customerId ? { customerId } : {}),
+      invoiceId: update.invoiceId,
+      ...(update.subscriptionId ? { subscriptionId: update.subscriptionId } : {}),
+    },
+    {
+      status: update.status,
+      amountDue: update.amountDue,
+      amountPaid: update.amountPaid,
+      currency: update.currency,
+      ...(update.hostedInvoiceUrl ? { hostedInvoiceUrl: update.hostedInvoiceUrl } : {}),
+    },
+  );
 }
 
 /** The record's customer id: the one stored before, or for a record this event created, the invoice metadata's. */

@@ -2,12 +2,7 @@ import type { Notification } from './ports.js';
 
 /** What subscribers of the billing topic can filter on with the `type` message attribute (as alerts and billing notices). */
 export type NotificationKind =
-  | 'payment-succeeded'
-  | 'payment-failed'
-  | 'invoice-overdue'
-  | 'subscription-created'
-  | 'subscription-canceled'
-  | 'subscription-trial-ending';
+  'payment-succeeded' | 'payment-failed' | 'invoice-overdue' | 'subscription-created' | 'subscription-canceled' | 'subscription-trial-ending';
 
 export interface NotificationSubject {
   readonly eventId: string;

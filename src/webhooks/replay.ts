@@ -63,7 +63,9 @@ export function parseSince(text: string, nowMs: number): number {
     : /^\d+$/.test(text.trim())
       ? Number(text)
       : Math.floor(Date.parse(text) / 1000);
-  if (!Number.isFinite(seconds)) throw new RangeError(`--since "${text}" is not a time: give an ISO time such as 2026-11-20T00:00:00Z, epoch seconds, or an age such as 36h or 3d`);
+  if (!Number.isFinite(seconds)) {
+    throw new RangeError(`--since "${text}" is not a time: give an ISO time such as 2026-11-20T00:00:00Z, epoch seconds, or an age such as 36h or 3d`);
+  }
   if (seconds < Math.floor(nowMs / 1000) - EVENT_RETENTION_SECONDS) {
     throw new RangeError(`--since "${text}" is more than 30 days ago; Stripe lists events for 30 days only`);
   }

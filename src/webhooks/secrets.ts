@@ -13,7 +13,9 @@ export function parseSecretList(text: string): string[] {
     .split(/[,\r\n]+/)
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
-  if (!secrets.length) throw new WebhookSecretError('the webhook secret parameter holds no secret; store one or more whsec_... values, comma- or newline-separated');
+  if (!secrets.length) {
+    throw new WebhookSecretError('the webhook secret parameter holds no secret; store one or more whsec_... values, comma- or newline-separated');
+  }
   return [...new Set(secrets)];
 }
 

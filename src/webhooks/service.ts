@@ -82,7 +82,11 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     };
     const apiVersion = event?.envelope.api_version;
     if (apiVersion && apiVersion !== PINNED_API_VERSION) {
-      telemetry.log('warn', 'event was rendered with another API version than the one this handler is written for', { ...fields, apiVersion, pinnedApiVersion: PINNED_API_VERSION });
+      telemetry.log('warn', 'event was rendered with another API version than the one this handler is written for', {
+        ...fields,
+        apiVersion,
+        pinnedApiVersion: PINNED_API_VERSION,
+      });
     }
     telemetry.log(verdict.outcome === 'failed' ? 'error' : verdict.status === 200 ? 'info' : 'warn', MESSAGES[verdict.outcome], fields);
     telemetry.delivery({

@@ -58,7 +58,10 @@ export function metricsLine(metrics: DeliveryMetrics, timestampMs: number) {
         },
         {
           Namespace: METRICS_NAMESPACE,
-          Dimensions: [['Service', 'Outcome'], ['Service', 'EventType']],
+          Dimensions: [
+            ['Service', 'Outcome'],
+            ['Service', 'EventType'],
+          ],
           Metrics: [{ Name: 'Events', Unit: 'Count' }],
         },
       ],

@@ -26,7 +26,14 @@ beforeEach(async () => {
   return () => rm(workdir, { recursive: true, force: true });
 });
 
-async function runBilling(inputs: Record<string, string>, customers = [acme, globex], spend = [{ id: 'acme', daily: ['300'] }, { id: 'globex', daily: ['10'] }]) {
+async function runBilling(
+  inputs: Record<string, string>,
+  customers = [acme, globex],
+  spend = [
+    { id: 'acme', daily: ['300'] },
+    { id: 'globex', daily: ['10'] },
+  ],
+) {
   const config = billingConfig(customers);
   await writeFile(join(workdir, 'billing.config.yaml'), JSON.stringify({ currency: 'usd', customers }));
   const snapshot = costSnapshot(config, periodOf(new Date()).id, isoDate(new Date()), spend);
@@ -57,11 +64,16 @@ describe('the billing action as the runner runs it', () => {
     expect(invoices).toMatchObject([{ customer: 'acme', amount: '230.00', currency: 'usd', status: 'open' }]);
     expect(result.outputs['billed-total']).toBe('230.00');
     const plan = JSON.parse(result.outputs.plan ?? '{}') as { customers: Array<Record<string, unknown>> };
-    expect(plan.customers.map((customer) => [customer.customer, customer.amountNow])).toEqual([['acme', '230.00'], ['globex', '0.00']]);
+    expect(plan.customers.map((customer) => [customer.customer, customer.amountNow])).toEqual([
+      ['acme', '230.00'],
+      ['globex', '0.00'],
+    ]);
     expect(result.summary).toContain(`[dashboard](https://dashboard.stripe.com/test/invoices/${invoices[0]?.id})`);
     expect(result.stdout).toContain(`::add-mask::${services.stripe.secretKey}`);
     const stdoutWithoutMask = result.stdout.replace(`::add-mask::${services.stripe.secretKey}`, '');
-    for (const text of [result.summary, JSON.stringify(result.outputs), result.stderr, stdoutWithoutMask]) expect(text).not.toContain(services.stripe.secretKey);
+    for (const text of [result.summary, JSON.stringify(result.outputs), result.stderr, stdoutWithoutMask]) {
+      expect(text).not.toContain(services.stripe.secretKey);
+    }
 
     const records = await scanTable(services.dynamo, TABLE);
     expect(records.filter((item) => item.recordType === 'invoice')).toMatchObject([{ customerId: 'acme', amountDue: 23000, status: 'open' }]);
@@ -87,7 +99,14 @@ describe('the billing action as the runner runs it', () => {
 
   it('annotates a customer that cannot be billed, bills the others and fails the run at the end', async () => {
     const ghost = { ...globex, id: 'ghost', name: 'Ghost Ltd', match: '444444444444', stripeCustomerId: 'cus_unknown01' };
-    const result = await runBilling({}, [ghost, acme], [{ id: 'ghost', daily: ['300'] }, { id: 'acme', daily: ['300'] }]);
+    const result = await runBilling(
+      {},
+      [ghost, acme],
+      [
+        { id: 'ghost', daily: ['300'] },
+        { id: 'acme', daily: ['300'] },
+      ],
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error title=Billing failed for Ghost Ltd \(ghost\)::.*No such customer: 'cus_unknown01'/);
     expect(result.stdout).toContain('::error::Billing failed for 1 customer(s): ghost.');
@@ -100,7 +119,9 @@ describe('the billing action as the runner runs it', () => {
     await writeFile(broken, '{"schemaVersion": 1, "period": "20');
     const result = await runBilling({ 'cost-report': broken });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^::error title=Invalid input or billing config \(nothing was changed\)::cost report ".*broken-report\.json" is not a cost report written by the cost-check action \(.*JSON.*\); re-run the cost check$/m);
+    expect(result.stdout).toMatch(
+      /^::error title=Invalid input or billing config \(nothing was changed\)::cost report ".*broken-report\.json" is not a cost report written by the cost-check action \(.*JSON.*\); re-run the cost check$/m,
+    );
     expect(result.outputs).toEqual({});
     expect(services.stripe.requests.total).toBe(0);
     expect(services.stripe.state.invoices.size).toBe(0);

@@ -104,7 +104,10 @@ describe('the built cost-check action, run as the runner runs it', () => {
     const deniedTopic = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts-denied' }))).TopicArn!;
     const messagesBefore = (await moto.snsMessages()).length;
     const costExplorer = await startScriptedServer([
-      { status: 400, body: { __type: 'AccessDeniedException', Message: 'User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ce:GetCostAndUsage' } },
+      {
+        status: 400,
+        body: { __type: 'AccessDeniedException', Message: 'User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ce:GetCostAndUsage' },
+      },
     ]);
     try {
       const run = await runAction(

@@ -26,17 +26,47 @@ const forgeries: Array<[string, () => HttpApiRequest, 400 | 413, RegExp]> = [
   ['a timestamp 10 minutes in the future', () => signedDelivery(payload, SECRET, { timestamp: nowSeconds() + 600 }), 400, /in the future/],
   ['no Stripe-Signature header', () => signedDelivery(payload, SECRET, { header: null }), 400, /no Stripe-Signature header/],
   ['a garbled header', () => signedDelivery(payload, SECRET, { header: 'sig=definitely-not-stripe' }), 400, /no t=<unix time> and v1=<hex> pair/],
-  ['a header with a timestamp but no v1', () => signedDelivery(payload, SECRET, { header: `t=${nowSeconds()},v0=abcdef` }), 400, /no t=<unix time> and v1=<hex> pair/],
-  ['several v1 entries, none of them right', () => signedDelivery(payload, SECRET, { header: `t=${nowSeconds()},v1=${'0'.repeat(64)},v1=${'f'.repeat(64)}` }), 400, /no v1 signature matches/],
-  ['a base64 body whose decoded bytes were tampered with', () => ({ ...signedDelivery(payload, SECRET, { base64: true }), body: Buffer.from(tampered).toString('base64') }), 400, /no v1 signature matches/],
+  [
+    'a header with a timestamp but no v1',
+    () => signedDelivery(payload, SECRET, { header: `t=${nowSeconds()},v0=abcdef` }),
+    400,
+    /no t=<unix time> and v1=<hex> pair/,
+  ],
+  [
+    'several v1 entries, none of them right',
+    () => signedDelivery(payload, SECRET, { header: `t=${nowSeconds()},v1=${'0'.repeat(64)},v1=${'f'.repeat(64)}` }),
+    400,
+    /no v1 signature matches/,
+  ],
+  [
+    'a base64 body whose decoded bytes were tampered with',
+    () => ({ ...signedDelivery(payload, SECRET, { base64: true }), body: Buffer.from(tampered).toString('base64') }),
+    400,
+    /no v1 signature matches/,
+  ],
   ['a plain body flagged as base64', () => ({ ...signedDelivery(payload, SECRET), isBase64Encoded: true }), 400, /no v1 signature matches/],
-  ['a re-serialised body (pretty-printed JSON)', () => ({ ...signedDelivery(payload, SECRET), body: JSON.stringify(JSON.parse(payload), null, 2) }), 400, /no v1 signature matches/],
+  [
+    'a re-serialised body (pretty-printed JSON)',
+    () => ({ ...signedDelivery(payload, SECRET), body: JSON.stringify(JSON.parse(payload), null, 2) }),
+    400,
+    /no v1 signature matches/,
+  ],
   ['a body with a trailing newline added', () => ({ ...signedDelivery(payload, SECRET), body: `${payload}\n` }), 400, /no v1 signature matches/],
   ['a correctly signed body that is not JSON', () => signedDelivery('event=invoice.paid&id=evt_1', SECRET), 400, /not a JSON Stripe event/],
-  ['a correctly signed JSON body that is not an event', () => signedDelivery(JSON.stringify({ id: 'in_123', object: 'invoice' }), SECRET), 400, /not a Stripe event/],
+  [
+    'a correctly signed JSON body that is not an event',
+    () => signedDelivery(JSON.stringify({ id: 'in_123', object: 'invoice' }), SECRET),
+    400,
+    /not a Stripe event/,
+  ],
   ['a correctly signed event whose invoice lacks its customer', () => signedDelivery(payload.replace(/"customer":"cus_\w+",/, ''), SECRET), 400, /customer/],
   ['an oversized body', () => signedDelivery(JSON.stringify({ ...JSON.parse(payload), padding: 'x'.repeat(70_000) }), SECRET), 413, /larger than 65536 bytes/],
-  ['an oversized base64 body', () => signedDelivery(JSON.stringify({ ...JSON.parse(payload), padding: 'x'.repeat(70_000) }), SECRET, { base64: true }), 413, /larger than 65536 bytes/],
+  [
+    'an oversized base64 body',
+    () => signedDelivery(JSON.stringify({ ...JSON.parse(payload), padding: 'x'.repeat(70_000) }), SECRET, { base64: true }),
+    413,
+    /larger than 65536 bytes/,
+  ],
 ];
 
 describe('billing-handler bundle: forged and broken deliveries', () => {

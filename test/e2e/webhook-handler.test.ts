@@ -21,11 +21,10 @@ beforeEach(async () => {
   harness = await deployHarness(moto, bundle, { secretValue: SECRET });
 });
 
-const deliver = (event: object, options: Parameters<typeof signedDelivery>[2] = {}) =>
-  harness.deliver(signedDelivery(JSON.stringify(event), SECRET, options));
+const deliver = (event: object, options: Parameters<typeof signedDelivery>[2] = {}) => harness.deliver(signedDelivery(JSON.stringify(event), SECRET, options));
 
 describe('billing-handler bundle: invoices', () => {
-  it('moves the billing action\'s invoice record to paid, keeps its customer data and announces the payment once', async () => {
+  it("moves the billing action's invoice record to paid, keeps its customer data and announces the payment once", async () => {
     const event = fixtureEvent('invoice.paid.one-off');
     const invoiceId = event.data.object.id;
     await harness.documents.send(
@@ -34,9 +33,18 @@ describe('billing-handler bundle: invoices', () => {
         Item: {
           ...invoiceKey(invoiceId),
           ...invoiceByCustomerKey('acme', '2026-10', invoiceId),
-          recordType: 'invoice', invoiceId, stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', customerId: 'acme', period: '2026-10',
-          ledgerEntry: 'acme#2026-10#1', amountDue: 80000, currency: 'usd', status: 'open', statusRank: 1,
-          createdAt: '2026-11-01T06:00:00.000Z', updatedAt: '2026-11-01T06:00:00.000Z',
+          recordType: 'invoice',
+          invoiceId,
+          stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
+          customerId: 'acme',
+          period: '2026-10',
+          ledgerEntry: 'acme#2026-10#1',
+          amountDue: 80000,
+          currency: 'usd',
+          status: 'open',
+          statusRank: 1,
+          createdAt: '2026-11-01T06:00:00.000Z',
+          updatedAt: '2026-11-01T06:00:00.000Z',
         },
       }),
     );
@@ -46,8 +54,16 @@ describe('billing-handler bundle: invoices', () => {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ received: true, outcome: 'processed' });
     expect(await harness.invoice(invoiceId)).toMatchObject({
-      status: 'paid', statusRank: 5, amountPaid: 80000, customerId: 'acme', period: '2026-10', ledgerEntry: 'acme#2026-10#1',
-      gsi1pk: 'CUSTOMER#acme', createdAt: '2026-11-01T06:00:00.000Z', lastEventId: event.id, invoiceNumber: 'ACME-0043',
+      status: 'paid',
+      statusRank: 5,
+      amountPaid: 80000,
+      customerId: 'acme',
+      period: '2026-10',
+      ledgerEntry: 'acme#2026-10#1',
+      gsi1pk: 'CUSTOMER#acme',
+      createdAt: '2026-11-01T06:00:00.000Z',
+      lastEventId: event.id,
+      invoiceNumber: 'ACME-0043',
     });
     const messages = await harness.messages();
     expect(messages).toHaveLength(1);
@@ -61,8 +77,13 @@ describe('billing-handler bundle: invoices', () => {
     expect((await deliver(event)).statusCode).toBe(200);
 
     expect(await harness.invoice(event.data.object.id)).toMatchObject({
-      recordType: 'invoice', status: 'open', statusRank: 1, stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', amountDue: 12345,
-      subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT', hostedInvoiceUrl: expect.stringMatching(/^https:\/\/invoice\.stripe\.com\//),
+      recordType: 'invoice',
+      status: 'open',
+      statusRank: 1,
+      stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
+      amountDue: 12345,
+      subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT',
+      hostedInvoiceUrl: expect.stringMatching(/^https:\/\/invoice\.stripe\.com\//),
     });
     expect(await harness.invoice(event.data.object.id)).not.toHaveProperty('customerId');
     expect(await harness.messages()).toHaveLength(0);
@@ -85,7 +106,11 @@ describe('billing-handler bundle: invoices', () => {
   });
 
   it('announces each failed payment attempt and an overdue invoice, with filterable attributes', async () => {
-    const second = { ...fixtureEvent('invoice.payment_failed'), id: 'evt_1SwYd22eZvKYlo2CpAyFa1l2', created: fixtureEvent('invoice.payment_failed').created + 86000 };
+    const second = {
+      ...fixtureEvent('invoice.payment_failed'),
+      id: 'evt_1SwYd22eZvKYlo2CpAyFa1l2',
+      created: fixtureEvent('invoice.payment_failed').created + 86000,
+    };
     for (const event of [fixtureEvent('invoice.finalized'), fixtureEvent('invoice.payment_failed'), second, fixtureEvent('invoice.overdue')]) {
       expect((await deliver(event)).statusCode).toBe(200);
     }
@@ -145,9 +170,23 @@ describe('billing-handler bundle: subscriptions', () => {
     expect((await deliver(event)).statusCode).toBe(200);
 
     expect(await harness.subscription('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toMatchObject({
-      recordType: 'subscription', stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', status: 'trialing', cancelAtPeriodEnd: false,
-      items: [{ itemId: 'si_TqW5xY6zA7bC8d', priceId: 'price_1SwXa12eZvKYlo2CkLmN0pQr', productId: 'prod_TqW1aB2cD3eF4g', quantity: 1, currentPeriodStart: event.created - 10, currentPeriodEnd: event.created - 10 + 1209600 }],
-      currentPeriodStart: event.created - 10, trialEnd: event.created - 10 + 1209600, lastEventId: event.id,
+      recordType: 'subscription',
+      stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
+      status: 'trialing',
+      cancelAtPeriodEnd: false,
+      items: [
+        {
+          itemId: 'si_TqW5xY6zA7bC8d',
+          priceId: 'price_1SwXa12eZvKYlo2CkLmN0pQr',
+          productId: 'prod_TqW1aB2cD3eF4g',
+          quantity: 1,
+          currentPeriodStart: event.created - 10,
+          currentPeriodEnd: event.created - 10 + 1209600,
+        },
+      ],
+      currentPeriodStart: event.created - 10,
+      trialEnd: event.created - 10 + 1209600,
+      lastEventId: event.id,
     });
     const [message] = await harness.messages();
     expect(message?.attributes).toMatchObject({ type: 'subscription-created', subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT', customer: 'acme' });
@@ -157,7 +196,10 @@ describe('billing-handler bundle: subscriptions', () => {
     expect((await deliver(fixtureEvent('customer.subscription.updated.active'))).statusCode).toBe(200);
     expect((await deliver(fixtureEvent('customer.subscription.updated.quantity'))).statusCode).toBe(200);
 
-    expect(await harness.subscription('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toMatchObject({ status: 'active', lastEventId: fixtureEvent('customer.subscription.updated.active').id });
+    expect(await harness.subscription('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toMatchObject({
+      status: 'active',
+      lastEventId: fixtureEvent('customer.subscription.updated.active').id,
+    });
   });
 
   it('stores a pause and the resume after it, and announces neither', async () => {
@@ -169,13 +211,20 @@ describe('billing-handler bundle: subscriptions', () => {
     expect(pausedResponse.statusCode).toBe(200);
     expect(JSON.parse(pausedResponse.body)).toEqual({ received: true, outcome: 'processed' });
     expect(await harness.subscription(subscriptionId)).toMatchObject({
-      recordType: 'subscription', stripeCustomerId: 'cus_TqX7kP4mWn2RsT', status: 'paused', currentPeriodEnd: paused.created,
-      lastEventId: paused.id, lastEventType: 'customer.subscription.paused',
+      recordType: 'subscription',
+      stripeCustomerId: 'cus_TqX7kP4mWn2RsT',
+      status: 'paused',
+      currentPeriodEnd: paused.created,
+      lastEventId: paused.id,
+      lastEventType: 'customer.subscription.paused',
     });
 
     expect((await deliver(resumed)).statusCode).toBe(200);
     expect(await harness.subscription(subscriptionId)).toMatchObject({
-      status: 'active', currentPeriodStart: resumed.created, lastEventId: resumed.id, lastEventType: 'customer.subscription.resumed',
+      status: 'active',
+      currentPeriodStart: resumed.created,
+      lastEventId: resumed.id,
+      lastEventType: 'customer.subscription.resumed',
     });
     expect(await harness.messages()).toEqual([]);
   });
@@ -188,14 +237,34 @@ describe('billing-handler bundle: observability', () => {
     await harness.deliver(signedDelivery(JSON.stringify(fixtureEvent('invoice.paid')), 'whsec_wrong'));
 
     const lines = harness.output.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((line) => line.message === 'webhook event processed')).toMatchObject({ level: 'info', eventId: fixtureEvent('invoice.paid').id, eventType: 'invoice.paid', statusCode: 200 });
+    expect(lines.find((line) => line.message === 'webhook event processed')).toMatchObject({
+      level: 'info',
+      eventId: fixtureEvent('invoice.paid').id,
+      eventType: 'invoice.paid',
+      statusCode: 200,
+    });
     const metrics = lines.filter((line) => '_aws' in line);
     expect(metrics.map((line) => [line.Outcome, line.Duplicates, line.SignatureFailures])).toEqual([
       ['processed', 0, 0],
       ['duplicate', 1, 0],
       ['rejected', 0, 1],
     ]);
-    expect(metrics[0]).toMatchObject({ EventType: 'invoice.paid', Events: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'StripeBillingWebhook', Dimensions: [['Service']] }, { Namespace: 'StripeBillingWebhook', Dimensions: [['Service', 'Outcome'], ['Service', 'EventType']] }] } });
+    expect(metrics[0]).toMatchObject({
+      EventType: 'invoice.paid',
+      Events: 1,
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'StripeBillingWebhook', Dimensions: [['Service']] },
+          {
+            Namespace: 'StripeBillingWebhook',
+            Dimensions: [
+              ['Service', 'Outcome'],
+              ['Service', 'EventType'],
+            ],
+          },
+        ],
+      },
+    });
     expect(typeof metrics[0]?.Latency).toBe('number');
     expect(harness.output.join('\n')).not.toContain(SECRET);
   });

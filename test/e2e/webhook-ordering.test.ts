@@ -80,7 +80,10 @@ describe('billing-handler bundle: subscription events in any order', () => {
 
   it('breaks a tie between two updates created in the same second the same way in both orders', async () => {
     const first = withIds(fixtureEvent('customer.subscription.updated.quantity'), { [SUBSCRIPTION]: 'sub_tieA', evt_1SwZb22eZvKYlo2CsUbUp001: 'evt_tieA1' });
-    const second = { ...withIds(fixtureEvent('customer.subscription.updated.active'), { [SUBSCRIPTION]: 'sub_tieA', evt_1SwZd42eZvKYlo2CsUbUp002: 'evt_tieA2' }), created: first.created };
+    const second = {
+      ...withIds(fixtureEvent('customer.subscription.updated.active'), { [SUBSCRIPTION]: 'sub_tieA', evt_1SwZd42eZvKYlo2CsUbUp002: 'evt_tieA2' }),
+      created: first.created,
+    };
     const mirrored = [second, first].map((event) => withIds(event, { sub_tieA: 'sub_tieB', evt_tieA: 'evt_tieB' }));
 
     for (const event of [first, second, ...mirrored]) {

@@ -32,7 +32,10 @@ const request: InvoiceRequest = {
 describe('the local Stripe server, through the real client', () => {
   it('parses nested form bodies as stripe-node encodes them', () => {
     expect(parseForm('customer=cus_1&metadata[ledgerEntry]=a%2Fb&payload[value]=12&expand[0]=lines')).toEqual({
-      customer: 'cus_1', metadata: { ledgerEntry: 'a/b' }, payload: { value: '12' }, expand: { 0: 'lines' },
+      customer: 'cus_1',
+      metadata: { ledgerEntry: 'a/b' },
+      payload: { value: '12' },
+      expand: { 0: 'lines' },
     });
   });
 
@@ -42,7 +45,9 @@ describe('the local Stripe server, through the real client', () => {
     const replay = await stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3 }, { idempotencyKey: 'k1' });
     expect(replay.id).toBe(first.id);
     expect(server.state.invoices.size).toBe(1);
-    await expect(stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 4 }, { idempotencyKey: 'k1' })).rejects.toMatchObject({
+    await expect(
+      stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 4 }, { idempotencyKey: 'k1' }),
+    ).rejects.toMatchObject({
       type: 'StripeIdempotencyError',
       statusCode: 400,
     });
@@ -50,7 +55,12 @@ describe('the local Stripe server, through the real client', () => {
 
   it('finds invoices by metadata and issues credit notes up to the invoice total', async () => {
     const stripe = server.client();
-    const invoice = await stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3, metadata: { ledgerEntry: 'x/1' } });
+    const invoice = await stripe.invoices.create({
+      customer: 'cus_acme0001',
+      collection_method: 'send_invoice',
+      days_until_due: 3,
+      metadata: { ledgerEntry: 'x/1' },
+    });
     await stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: invoice.id, amount: 500, currency: 'usd' });
     await stripe.invoices.finalizeInvoice(invoice.id);
     const found = await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" });
@@ -62,7 +72,9 @@ describe('the local Stripe server, through the real client', () => {
   });
 
   it('refuses a client without the right key', async () => {
-    await expect(createStripe('sk_test_wrong', { host: '127.0.0.1', port: Number(new URL(server.url).port), protocol: 'http' }).invoices.list()).rejects.toMatchObject({ statusCode: 401 });
+    await expect(
+      createStripe('sk_test_wrong', { host: '127.0.0.1', port: Number(new URL(server.url).port), protocol: 'http' }).invoices.list(),
+    ).rejects.toMatchObject({ statusCode: 401 });
   });
 });
 
@@ -82,7 +94,12 @@ describe('stripeBilling', () => {
   it('lets Stripe collect charge_automatically invoices: no days_until_due, no send, auto_advance at finalize', async () => {
     const billing = stripeBilling(server.client(), { livemode: true, requestsPerSecond: Infinity, sleep: noWait });
     const issued = await billing.issueInvoice({ ...request, collectionMethod: 'charge_automatically' });
-    expect(server.state.invoices.get(issued.invoiceId)).toMatchObject({ collection_method: 'charge_automatically', days_until_due: null, auto_advance: true, emails_sent: 0 });
+    expect(server.state.invoices.get(issued.invoiceId)).toMatchObject({
+      collection_method: 'charge_automatically',
+      days_until_due: null,
+      auto_advance: true,
+      emails_sent: 0,
+    });
     expect(server.requests.count('POST /v1/invoices/:id/send')).toBe(0);
     expect(billing.dashboardUrl(issued.invoiceId)).toBe(`https://dashboard.stripe.com/invoices/${issued.invoiceId}`);
   });
@@ -106,7 +123,7 @@ describe('stripeBilling', () => {
     expect(server.state.invoices.size).toBe(0);
   });
 
-  it('finds the invoice of a resumed entry beyond the first page of the customer\'s invoices while search lags', async () => {
+  it("finds the invoice of a resumed entry beyond the first page of the customer's invoices while search lags", async () => {
     const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
     const first = await billing.issueInvoice(request);
     const stripe = server.client();
@@ -120,7 +137,14 @@ describe('stripeBilling', () => {
 
   it('finds the credit of a resumed entry beyond the first page of balance transactions', async () => {
     const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
-    const credit = { ledgerEntry: 'acme/2026-11/true-up', stripeCustomerId: request.stripeCustomerId, currency: 'usd', amountMinor: 500, description: 'Credit', resume: false };
+    const credit = {
+      ledgerEntry: 'acme/2026-11/true-up',
+      stripeCustomerId: request.stripeCustomerId,
+      currency: 'usd',
+      amountMinor: 500,
+      description: 'Credit',
+      resume: false,
+    };
     const first = await billing.creditBalance(credit);
     const stripe = server.client();
     for (let index = 0; index < 120; index += 1) await stripe.customers.createBalanceTransaction(request.stripeCustomerId, { amount: 100, currency: 'usd' });

@@ -16,7 +16,10 @@ import { acme, billingConfig, costSnapshot, days, globex, initech, scanTable, us
 import { TEST_CREDENTIALS, TEST_REGION } from '../support/moto.js';
 
 const TABLE = 'billing';
-const services = useBillingServices(TABLE, [acme, globex, initech].map((customer) => customer.stripeCustomerId));
+const services = useBillingServices(
+  TABLE,
+  [acme, globex, initech].map((customer) => customer.stripeCustomerId),
+);
 
 const noWait = async () => undefined;
 
@@ -56,17 +59,32 @@ function bill(options: RunOptions): Promise<BillingOutcome> {
 
 const invoices = () => [...services.stripe.state.invoices.values()];
 const invoicesOf = (stripeCustomerId: string) => invoices().filter((invoice) => invoice.customer === stripeCustomerId);
-const itemAmounts = (stripeCustomerId: string) => [...services.stripe.state.invoiceItems.values()].filter((item) => item.customer === stripeCustomerId).map((item) => item.amount);
+const itemAmounts = (stripeCustomerId: string) =>
+  [...services.stripe.state.invoiceItems.values()].filter((item) => item.customer === stripeCustomerId).map((item) => item.amount);
 
 describe('delta billing through the month', () => {
-  it('bills nothing within the allowance, the overage once the threshold is crossed, then only each day\'s increase', async () => {
+  it("bills nothing within the allowance, the overage once the threshold is crossed, then only each day's increase", async () => {
     const config = billingConfig([acme]);
     // acme: allowance 100, markup 10 %; 9 days of 11.00 = 99.00 cost -> 108.90 with markup -> 8.90 overage.
     const first = await bill({ config, today: '2026-11-08', spends: [{ id: 'acme', daily: days(7, '11') }] });
     expect(first.invoices).toHaveLength(0);
     expect(first.plan.customers[0]?.note).toBe('within the allowance');
 
-    const crossed = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '11'), services: [['Amazon EC2', '60'], ['Amazon S3', '30'], ['AWS Lambda', '9']] }] });
+    const crossed = await bill({
+      config,
+      today: '2026-11-10',
+      spends: [
+        {
+          id: 'acme',
+          daily: days(9, '11'),
+          services: [
+            ['Amazon EC2', '60'],
+            ['Amazon S3', '30'],
+            ['AWS Lambda', '9'],
+          ],
+        },
+      ],
+    });
     expect(crossed.invoices.map((invoice) => invoice.amountMinor)).toEqual([890]);
 
     const next = await bill({ config, today: '2026-11-11', spends: [{ id: 'acme', daily: [...days(9, '11'), '12.3456'] }] });
@@ -143,7 +161,15 @@ describe('delta billing through the month', () => {
     const sns = new SNSClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
     const topic = await sns.send(new CreateTopicCommand({ Name: 'billing' }));
     const config = billingConfig([acme, globex]);
-    await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '10') }], publish: snsPublisher(sns, topic.TopicArn ?? '') });
+    await bill({
+      config,
+      today: '2026-11-10',
+      spends: [
+        { id: 'acme', daily: days(9, '20') },
+        { id: 'globex', daily: days(9, '10') },
+      ],
+      publish: snsPublisher(sns, topic.TopicArn ?? ''),
+    });
     const messages = await services.moto.snsMessages();
     expect(messages.map((message) => message.attributes.customer).sort()).toEqual(['acme', 'globex']);
     expect(messages.every((message) => message.attributes.type === 'invoice-created')).toBe(true);
@@ -190,7 +216,9 @@ describe('exactly once', () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     let waiting = runs;
     let allRead: () => void = () => undefined;
-    const together = new Promise<void>((resolve) => { allRead = resolve; });
+    const together = new Promise<void>((resolve) => {
+      allRead = resolve;
+    });
     return {
       ...ledger,
       read: async (customerId, period) => {
@@ -204,10 +232,7 @@ describe('exactly once', () => {
 
   it('bills an overage once when two runs planned on the same ledger straddle midnight (different entry ids)', async () => {
     const ledger = ledgerReadTogether(2);
-    const outcomes = await Promise.all([
-      bill({ config, today: '2026-11-10', spends, ledger }),
-      bill({ config, today: '2026-11-11', spends, ledger }),
-    ]);
+    const outcomes = await Promise.all([bill({ config, today: '2026-11-10', spends, ledger }), bill({ config, today: '2026-11-11', spends, ledger })]);
     expect(invoices()).toHaveLength(1);
     expect(outcomes.flatMap((outcome) => outcome.invoices)).toHaveLength(1);
     expect(outcomes.flatMap((outcome) => outcome.failures)).toEqual([]);
@@ -280,7 +305,12 @@ describe('exactly once', () => {
     services.stripe.inject({ kind: 500, route: 'POST /v1/invoices' });
     services.stripe.inject({ kind: 429, route: 'POST /v1/invoiceitems' });
     services.stripe.inject({ kind: 'drop', route: 'POST /v1/invoices/:id/finalize', afterProcessing: true });
-    const stripe = stripeBilling(services.stripe.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait, onRetry: (_error, attempt) => retries.push(attempt) });
+    const stripe = stripeBilling(services.stripe.client(), {
+      livemode: false,
+      requestsPerSecond: Infinity,
+      sleep: noWait,
+      onRetry: (_error, attempt) => retries.push(attempt),
+    });
     const outcome = await bill({ config, today: '2026-11-10', spends, stripe });
     expect(outcome.failures).toEqual([]);
     expect(invoices()).toHaveLength(1);
@@ -333,7 +363,7 @@ describe('true-up rules', () => {
   const config = billingConfig([acme]);
   const monthOf = (amount: string) => [{ id: 'acme', daily: days(30, amount) }];
 
-  it('waits with a notice while the closed month\'s costs are still Cost Explorer estimates', async () => {
+  it("waits with a notice while the closed month's costs are still Cost Explorer estimates", async () => {
     await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
     const snapshot = { ...costSnapshot(config, '2026-11', '2026-12-03', monthOf('10')), estimated: true };
     const early = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', snapshot });
@@ -342,13 +372,20 @@ describe('true-up rules', () => {
     expect(invoices()).toHaveLength(1);
   });
 
-  it('loads no costs once every customer\'s true-up is done', async () => {
+  it("loads no costs once every customer's true-up is done", async () => {
     await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
     await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
     let loaded = 0;
     const now = new Date('2026-12-04T07:00:00Z');
     const later = await runBilling(
-      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', monthOf('10')); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      {
+        loadCosts: async () => {
+          loaded += 1;
+          return costSnapshot(config, '2026-11', '2026-12-04', monthOf('10'));
+        },
+        ledger: dynamoLedger(services.dynamo, TABLE),
+        stripe: stripePort(),
+      },
       config,
       { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
     );
@@ -368,7 +405,14 @@ describe('true-up rules', () => {
     let loaded = 0;
     const now = new Date('2026-12-04T07:00:00Z');
     const later = await runBilling(
-      { loadCosts: async () => { loaded += 1; return costSnapshot(config, '2026-11', '2026-12-04', month); }, ledger: dynamoLedger(services.dynamo, TABLE), stripe: stripePort() },
+      {
+        loadCosts: async () => {
+          loaded += 1;
+          return costSnapshot(config, '2026-11', '2026-12-04', month);
+        },
+        ledger: dynamoLedger(services.dynamo, TABLE),
+        stripe: stripePort(),
+      },
       config,
       { mode: 'true-up', period: parsePeriod('2026-11', now), now, dryRun: false },
     );
@@ -379,7 +423,15 @@ describe('true-up rules', () => {
   it('bills again at the true-up what a voided invoice billed during the month', async () => {
     await bill({ config, today: '2026-11-30', spends: [{ id: 'acme', daily: days(29, '10') }] });
     const [voided] = invoices();
-    await services.dynamo.send(new UpdateCommand({ TableName: TABLE, Key: invoiceKey(String(voided?.id)), UpdateExpression: 'SET #status = :void, statusRank = :rank', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':void': 'void', ':rank': 5 } }));
+    await services.dynamo.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: invoiceKey(String(voided?.id)),
+        UpdateExpression: 'SET #status = :void, statusRank = :rank',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':void': 'void', ':rank': 5 },
+      }),
+    );
     const trueUp = await bill({ config, today: '2026-12-03', period: '2026-11', mode: 'true-up', spends: monthOf('10') });
     // Final 300 * 1.1 = 330 -> 230.00 overage; the voided 219.00 counts for nothing.
     expect(trueUp.invoices.map((invoice) => invoice.amountMinor)).toEqual([23000]);
@@ -389,9 +441,22 @@ describe('true-up rules', () => {
 describe('currency', () => {
   it('refuses a customer billed in another currency than Cost Explorer reports, and bills the others', async () => {
     const config = billingConfig([acme, { ...globex, currency: 'eur' }]);
-    const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '20') }] });
+    const outcome = await bill({
+      config,
+      today: '2026-11-10',
+      spends: [
+        { id: 'acme', daily: days(9, '20') },
+        { id: 'globex', daily: days(9, '20') },
+      ],
+    });
     expect(outcome.invoices.map((invoice) => invoice.customerId)).toEqual(['acme']);
-    expect(outcome.failures).toEqual([{ customerId: 'globex', name: 'Globex', message: 'costs are reported in USD; customer globex is billed in eur; set its currency to usd — no conversion is done' }]);
+    expect(outcome.failures).toEqual([
+      {
+        customerId: 'globex',
+        name: 'Globex',
+        message: 'costs are reported in USD; customer globex is billed in eur; set its currency to usd — no conversion is done',
+      },
+    ]);
     expect(invoicesOf(globex.stripeCustomerId)).toHaveLength(0);
   });
 });
@@ -416,7 +481,7 @@ describe('meter mode', () => {
   const config = billingConfig([initech]);
   const meterValues = () => [...services.stripe.state.meterEvents.values()].map((event) => [event.identifier, (event.payload as Record<string, string>).value]);
 
-  it('reports each day\'s overage increase once, with an identifier per customer, period and day', async () => {
+  it("reports each day's overage increase once, with an identifier per customer, period and day", async () => {
     services.stripe.setNow(new Date('2026-11-06T07:00:00Z'));
     // initech: allowance 20, markup 5 %: 10.00 a day is 10.50 with markup; the allowance is used up on day 2.
     const first = await bill({ config, today: '2026-11-05', spends: [{ id: 'initech', daily: days(4, '10') }] });
@@ -445,7 +510,6 @@ describe('meter mode', () => {
     const trueUp = services.stripe.state.meterEvents.get('initech:2026-11:true-up');
     expect(trueUp).toMatchObject({ payload: { value: '1050' }, timestamp: Date.parse('2026-12-01T00:00:00Z') / 1000 - 1 });
     expect(invoices()).toHaveLength(0);
-
   });
 
   it('credits the customer balance when the final overage is below what the meter events reported', async () => {
@@ -474,8 +538,19 @@ describe('meter mode', () => {
 describe('dry run and failures', () => {
   it('dry run plans without writing to Stripe or the billing table', async () => {
     const config = billingConfig([acme, globex]);
-    const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'acme', daily: days(9, '20') }, { id: 'globex', daily: days(9, '1') }], dryRun: true });
-    expect(outcome.plan.customers.map((plan) => [plan.customerId, plan.amountNowMinor])).toEqual([['acme', 9800], ['globex', 0]]);
+    const outcome = await bill({
+      config,
+      today: '2026-11-10',
+      spends: [
+        { id: 'acme', daily: days(9, '20') },
+        { id: 'globex', daily: days(9, '1') },
+      ],
+      dryRun: true,
+    });
+    expect(outcome.plan.customers.map((plan) => [plan.customerId, plan.amountNowMinor])).toEqual([
+      ['acme', 9800],
+      ['globex', 0],
+    ]);
     expect(services.stripe.requests.total).toBe(0);
     expect(await scanTable(services.dynamo, TABLE)).toEqual([]);
   });
@@ -483,7 +558,14 @@ describe('dry run and failures', () => {
   it('bills the other customers when one fails permanently, and leaves no pending entry for it', async () => {
     const ghost = { ...globex, id: 'ghost', name: 'Ghost Ltd', match: '444444444444', stripeCustomerId: 'cus_doesnotexist' };
     const config = billingConfig([ghost, acme]);
-    const outcome = await bill({ config, today: '2026-11-10', spends: [{ id: 'ghost', daily: days(9, '20') }, { id: 'acme', daily: days(9, '20') }] });
+    const outcome = await bill({
+      config,
+      today: '2026-11-10',
+      spends: [
+        { id: 'ghost', daily: days(9, '20') },
+        { id: 'acme', daily: days(9, '20') },
+      ],
+    });
     expect(outcome.invoices.map((invoice) => invoice.customerId)).toEqual(['acme']);
     expect(outcome.failures).toHaveLength(1);
     expect(outcome.failures[0]).toMatchObject({ customerId: 'ghost' });

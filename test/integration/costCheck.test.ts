@@ -66,7 +66,10 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
       TimePeriod: { Start: '2026-11-01', End: '2026-11-15' },
       Granularity: 'DAILY',
       Metrics: ['UnblendedCost'],
-      GroupBy: [{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }, { Type: 'DIMENSION', Key: 'SERVICE' }],
+      GroupBy: [
+        { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
+        { Type: 'DIMENSION', Key: 'SERVICE' },
+      ],
       Filter: { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: ['Credit', 'Refund', 'Tax'] } } },
     });
   });
@@ -95,7 +98,12 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
 
   it('takes over a claim left by a crashed run once it is stale, and leaves a fresh one alone', async () => {
     const claim = (scope: string, claimedAt: Date) =>
-      aws.dynamo.send(new PutCommand({ TableName: table, Item: { ...alertKey('2026-11', scope, 'actual', 50), recordType: 'alert', status: 'claimed', claimedAt: claimedAt.toISOString(), expiresAt: 0 } }));
+      aws.dynamo.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...alertKey('2026-11', scope, 'actual', 50), recordType: 'alert', status: 'claimed', claimedAt: claimedAt.toISOString(), expiresAt: 0 },
+        }),
+      );
     await claim('TOTAL', new Date(now.getTime() - STALE_CLAIM_MS - 1000));
     await claim('acme', new Date(now.getTime() - 1000));
     const { alerts } = await runCostCheck(ports(), demoConfig, options);
@@ -109,7 +117,17 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
 
   it('lets only the holder of a claim mark it sent or give it back, even after a takeover', async () => {
     const markers = dynamoAlertMarkers(aws.dynamo, table);
-    const alert = { period: '2026-11', scope: 'acme', scopeName: 'Acme', kind: 'actual', level: 80, amount: 1, limit: 1, currency: 'usd', estimated: true } as const;
+    const alert = {
+      period: '2026-11',
+      scope: 'acme',
+      scopeName: 'Acme',
+      kind: 'actual',
+      level: 80,
+      amount: 1,
+      limit: 1,
+      currency: 'usd',
+      estimated: true,
+    } as const;
     const slow = (await markers.claim(alert, now))!;
     expect(await markers.claim(alert, now)).toBeUndefined();
     const later = new Date(now.getTime() + STALE_CLAIM_MS + 1000);

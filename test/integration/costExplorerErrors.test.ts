@@ -14,7 +14,9 @@ async function pageFrom(script: ScriptedResponse[]) {
   const server = await startScriptedServer(script);
   try {
     const { costExplorer } = createAwsClients({ endpoint: server.endpoint, credentials: TEST_CREDENTIALS });
-    const result = await costExplorerAdapter(costExplorer, noSleep).getCostAndUsage(query, undefined).catch((error: unknown) => error);
+    const result = await costExplorerAdapter(costExplorer, noSleep)
+      .getCostAndUsage(query, undefined)
+      .catch((error: unknown) => error);
     return { result, requests: server.requests.length };
   } finally {
     await server.close();
@@ -23,7 +25,9 @@ async function pageFrom(script: ScriptedResponse[]) {
 
 describe('Cost Explorer failures through the real SDK client', () => {
   it('explains AccessDenied with the permission the OIDC role needs', async () => {
-    const { result, requests } = await pageFrom([{ status: 400, body: { __type: 'AccessDeniedException', Message: 'User is not authorized to perform: ce:GetCostAndUsage' } }]);
+    const { result, requests } = await pageFrom([
+      { status: 400, body: { __type: 'AccessDeniedException', Message: 'User is not authorized to perform: ce:GetCostAndUsage' } },
+    ]);
     expect(result).toBeInstanceOf(ServiceError);
     expect((result as ServiceError).message).toContain('Cost Explorer refused the request (AccessDeniedException');
     expect((result as ServiceError).hint).toContain('ce:GetCostAndUsage');
@@ -31,7 +35,9 @@ describe('Cost Explorer failures through the real SDK client', () => {
   });
 
   it('explains an account where Cost Explorer is not enabled', async () => {
-    const { result } = await pageFrom([{ status: 400, body: { __type: 'DataUnavailableException', Message: 'Data is not available. Please try to adjust the time period.' } }]);
+    const { result } = await pageFrom([
+      { status: 400, body: { __type: 'DataUnavailableException', Message: 'Data is not available. Please try to adjust the time period.' } },
+    ]);
     expect((result as ServiceError).hint).toContain('Enable Cost Explorer');
   });
 

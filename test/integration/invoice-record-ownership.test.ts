@@ -21,13 +21,26 @@ afterAll(async () => {
 });
 
 const entry: LedgerEntry = {
-  customerId: 'acme', period: '2026-11', entryId: 'overage-2026-11-10', kind: 'overage', amountMinor: 9800, currency: 'usd',
-  stripeCustomerId: 'cus_acme0001', description: 'AWS usage above the allowance', status: 'pending', reservedAt: '2026-11-10T07:00:00.000Z',
+  customerId: 'acme',
+  period: '2026-11',
+  entryId: 'overage-2026-11-10',
+  kind: 'overage',
+  amountMinor: 9800,
+  currency: 'usd',
+  stripeCustomerId: 'cus_acme0001',
+  description: 'AWS usage above the allowance',
+  status: 'pending',
+  reservedAt: '2026-11-10T07:00:00.000Z',
 };
 const billedAt = new Date('2026-11-10T07:00:05Z');
 const webhookAt = Date.parse('2026-11-10T07:00:30Z');
 const invoice: StripeInvoice = {
-  id: 'in_owner1', customer: 'cus_acme0001', status: 'paid', amount_due: 9800, amount_paid: 9800, currency: 'usd',
+  id: 'in_owner1',
+  customer: 'cus_acme0001',
+  status: 'paid',
+  amount_due: 9800,
+  amount_paid: 9800,
+  currency: 'usd',
   hosted_invoice_url: 'https://invoice.stripe.com/i/owner1',
   metadata: { customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' },
 };
@@ -44,18 +57,31 @@ async function deliver(store: InvoiceStore, types: readonly InvoiceEventType[]):
 }
 
 // Stripe may report an invoice paid at once (charge_automatically against a customer balance).
-const billingRecord = () => invoiceRecord(entry, { invoiceId: 'in_owner1', status: 'paid', hostedInvoiceUrl: invoice.hosted_invoice_url, amountDue: 9700, currency: 'usd' }, billedAt);
+const billingRecord = () =>
+  invoiceRecord(entry, { invoiceId: 'in_owner1', status: 'paid', hostedInvoiceUrl: invoice.hosted_invoice_url, amountDue: 9700, currency: 'usd' }, billedAt);
 
 describe('the invoice record shared by billing and the webhook handler', () => {
   let documents: DynamoDBDocumentClient;
   let billingTable: string;
   beforeEach(async () => {
-    ({ documents, tables: { billingTable } } = await webhookTables(moto.endpoint));
+    ({
+      documents,
+      tables: { billingTable },
+    } = await webhookTables(moto.endpoint));
   });
   const record = async () => (await documents.send(new GetCommand({ TableName: billingTable, Key: invoiceKey('in_owner1'), ConsistentRead: true }))).Item;
   const expected = {
-    customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10', gsi1pk: 'CUSTOMER#acme', gsi1sk: 'PERIOD#2026-11#INVOICE#in_owner1',
-    status: 'paid', statusRank: 5, amountDue: 9800, amountPaid: 9800, updatedAt: new Date(webhookAt).toISOString(), hostedInvoiceUrl: invoice.hosted_invoice_url,
+    customerId: 'acme',
+    period: '2026-11',
+    ledgerEntry: 'acme/2026-11/overage-2026-11-10',
+    gsi1pk: 'CUSTOMER#acme',
+    gsi1sk: 'PERIOD#2026-11#INVOICE#in_owner1',
+    status: 'paid',
+    statusRank: 5,
+    amountDue: 9800,
+    amountPaid: 9800,
+    updatedAt: new Date(webhookAt).toISOString(),
+    hostedInvoiceUrl: invoice.hosted_invoice_url,
   };
 
   it('billing first: the webhook moves the status on and announces the payment once, with our customer id', async () => {
@@ -77,6 +103,11 @@ describe('the invoice record shared by billing and the webhook handler', () => {
     const store = memoryWebhookStore();
     const notifications = await deliver(store.invoices, ['invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
     expect(notifications.map((notification) => notification.attributes)).toEqual([expect.objectContaining({ type: 'payment-succeeded', customer: 'acme' })]);
-    expect(store.invoiceRecords.get('in_owner1')).toMatchObject({ status: 'paid', customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' });
+    expect(store.invoiceRecords.get('in_owner1')).toMatchObject({
+      status: 'paid',
+      customerId: 'acme',
+      period: '2026-11',
+      ledgerEntry: 'acme/2026-11/overage-2026-11-10',
+    });
   });
 });

@@ -10,8 +10,16 @@ const TABLE = 'billing-ledger';
 const services = useBillingServices(TABLE, []);
 
 const entry: LedgerEntry = {
-  customerId: 'acme', period: '2026-11', entryId: 'overage-2026-11-10', kind: 'overage', amountMinor: 9800, currency: 'usd',
-  stripeCustomerId: 'cus_acme0001', description: 'AWS usage above the allowance', status: 'pending', reservedAt: '2026-11-10T07:00:00.000Z',
+  customerId: 'acme',
+  period: '2026-11',
+  entryId: 'overage-2026-11-10',
+  kind: 'overage',
+  amountMinor: 9800,
+  currency: 'usd',
+  stripeCustomerId: 'cus_acme0001',
+  description: 'AWS usage above the allowance',
+  status: 'pending',
+  reservedAt: '2026-11-10T07:00:00.000Z',
 };
 const at = new Date('2026-11-10T07:01:00Z');
 
@@ -52,7 +60,9 @@ describe('dynamoLedger', () => {
   it('completes a pending entry once and never releases a completed one', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     await ledger.reserve(entry, 0);
-    expect(await Promise.all([ledger.complete(entry, { invoiceId: 'in_1' }, at), ledger.complete(entry, { invoiceId: 'in_1' }, at)])).toEqual(expect.arrayContaining([true, false]));
+    expect(await Promise.all([ledger.complete(entry, { invoiceId: 'in_1' }, at), ledger.complete(entry, { invoiceId: 'in_1' }, at)])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
     await ledger.release(entry);
     expect((await ledger.read('acme', '2026-11')).entries).toMatchObject([{ status: 'completed', invoiceId: 'in_1', completedAt: at.toISOString() }]);
   });
@@ -69,16 +79,42 @@ describe('dynamoLedger', () => {
     await services.dynamo.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { ...invoiceKey('in_1'), recordType: 'invoice', invoiceId: 'in_1', stripeCustomerId: 'cus_acme0001', amountDue: 9800, currency: 'usd', status: 'paid', statusRank: 5, createdAt: '2026-11-10T07:00:30.000Z', updatedAt: '2026-11-10T07:00:30.000Z', lastEventCreated: 1_794_000_000 },
+        Item: {
+          ...invoiceKey('in_1'),
+          recordType: 'invoice',
+          invoiceId: 'in_1',
+          stripeCustomerId: 'cus_acme0001',
+          amountDue: 9800,
+          currency: 'usd',
+          status: 'paid',
+          statusRank: 5,
+          createdAt: '2026-11-10T07:00:30.000Z',
+          updatedAt: '2026-11-10T07:00:30.000Z',
+          lastEventCreated: 1_794_000_000,
+        },
       }),
     );
-    await ledger.recordInvoice(invoiceRecord(entry, { invoiceId: 'in_1', status: 'open', hostedInvoiceUrl: 'https://invoice.stripe.com/i/x', amountDue: 9800, currency: 'usd' }, at));
+    await ledger.recordInvoice(
+      invoiceRecord(entry, { invoiceId: 'in_1', status: 'open', hostedInvoiceUrl: 'https://invoice.stripe.com/i/x', amountDue: 9800, currency: 'usd' }, at),
+    );
     const [record] = await scanTable(services.dynamo, TABLE);
-    expect(record).toMatchObject({ status: 'paid', statusRank: 5, lastEventCreated: 1_794_000_000, customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10', createdAt: '2026-11-10T07:00:30.000Z', gsi1pk: 'CUSTOMER#acme' });
+    expect(record).toMatchObject({
+      status: 'paid',
+      statusRank: 5,
+      lastEventCreated: 1_794_000_000,
+      customerId: 'acme',
+      period: '2026-11',
+      ledgerEntry: 'acme/2026-11/overage-2026-11-10',
+      createdAt: '2026-11-10T07:00:30.000Z',
+      gsi1pk: 'CUSTOMER#acme',
+    });
   });
 
   it('names the missing billing table and what to do', async () => {
     const ledger = dynamoLedger(services.dynamo, 'no-such-table');
-    await expect(ledger.read('acme', '2026-11')).rejects.toMatchObject({ message: expect.stringContaining('the billing table no-such-table does not exist'), hint: expect.stringContaining('billing-table') });
+    await expect(ledger.read('acme', '2026-11')).rejects.toMatchObject({
+      message: expect.stringContaining('the billing table no-such-table does not exist'),
+      hint: expect.stringContaining('billing-table'),
+    });
   });
 });

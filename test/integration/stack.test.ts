@@ -89,7 +89,9 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
 
     it('finds an invoice record through the byCustomer index', async () => {
       const item = { ...invoiceKey('in_123'), ...invoiceByCustomerKey('cust-a', '2026-11', 'in_123') };
-      await dynamo.send(new PutItemCommand({ TableName: outputs.BillingTableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }));
+      await dynamo.send(
+        new PutItemCommand({ TableName: outputs.BillingTableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }),
+      );
       const found = await dynamo.send(
         new QueryCommand({
           TableName: outputs.BillingTableName,
@@ -119,7 +121,9 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
 
     it('stores a subscription under its key and finds it through the byStripeCustomer index', async () => {
       const item = { ...subscriptionKey('sub_123'), [BY_STRIPE_CUSTOMER_INDEX.partition]: 'cus_123', status: 'active' };
-      await dynamo.send(new PutItemCommand({ TableName: outputs.SubscriptionsTableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }));
+      await dynamo.send(
+        new PutItemCommand({ TableName: outputs.SubscriptionsTableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }),
+      );
       const found = await dynamo.send(
         new QueryCommand({
           TableName: outputs.SubscriptionsTableName,
@@ -209,7 +213,10 @@ function authorization(service: string): string {
 async function uploadArtifact(): Promise<void> {
   const headers = { authorization: authorization('s3') };
   const emptyZip = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
-  for (const [path, body] of [[`/${ARTIFACT.bucket}`, undefined], [`/${ARTIFACT.bucket}/${ARTIFACT.key}`, emptyZip]] as const) {
+  for (const [path, body] of [
+    [`/${ARTIFACT.bucket}`, undefined],
+    [`/${ARTIFACT.bucket}/${ARTIFACT.key}`, emptyZip],
+  ] as const) {
     const response = await fetch(`${moto.endpoint}${path}`, { method: 'PUT', headers, ...(body ? { body } : {}) });
     expect(response.status, `PUT ${path}`).toBe(200);
   }
@@ -249,9 +256,7 @@ async function createStack(stackName: string, template: Template, overrides: Rec
     const described = await cloudFormation('DescribeStacks', { StackName: stackName });
     const status = /<StackStatus>([^<]+)<\/StackStatus>/.exec(described)?.[1];
     if (status === 'CREATE_COMPLETE') {
-      return Object.fromEntries(
-        [...described.matchAll(/<OutputKey>([^<]+)<\/OutputKey>\s*<OutputValue>([^<]*)<\/OutputValue>/g)].map((m) => [m[1]!, m[2]!]),
-      );
+      return Object.fromEntries([...described.matchAll(/<OutputKey>([^<]+)<\/OutputKey>\s*<OutputValue>([^<]*)<\/OutputValue>/g)].map((m) => [m[1]!, m[2]!]));
     }
     if (status !== 'CREATE_IN_PROGRESS' || Date.now() > deadline) {
       const events = await cloudFormation('DescribeStackEvents', { StackName: stackName });

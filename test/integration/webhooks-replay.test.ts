@@ -14,8 +14,15 @@ import { fixtureEvent, type FixtureEvent, type FixtureName } from '../support/st
 import { webhookTables } from '../support/webhookTables.js';
 
 const STORED: readonly FixtureName[] = [
-  'customer.subscription.deleted', 'invoice.paid', 'charge.succeeded', 'customer.subscription.created', 'invoice.payment_failed',
-  'invoice.finalized', 'customer.subscription.trial_will_end', 'invoice.payment_succeeded', 'customer.subscription.updated.active',
+  'customer.subscription.deleted',
+  'invoice.paid',
+  'charge.succeeded',
+  'customer.subscription.created',
+  'invoice.payment_failed',
+  'invoice.finalized',
+  'customer.subscription.trial_will_end',
+  'invoice.payment_succeeded',
+  'customer.subscription.updated.active',
 ];
 
 /** Stripe's GET /v1/events as far as the replay uses it: newest first, `created[gte]`, `types[]`, cursor pages (3 at most here). */
@@ -79,7 +86,13 @@ describe('backfill: replaying listed Stripe events', () => {
 
     expect(first).toEqual({ listed: 8, processed: 8, duplicate: 0, ignored: 0, unreadable: 0, retry: 0 });
     expect(second).toEqual({ listed: 8, processed: 0, duplicate: 8, ignored: 0, unreadable: 0, retry: 0 });
-    expect(notificationsAfterFirst).toEqual(['payment-failed', 'payment-succeeded', 'subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
+    expect(notificationsAfterFirst).toEqual([
+      'payment-failed',
+      'payment-succeeded',
+      'subscription-canceled',
+      'subscription-created',
+      'subscription-trial-ending',
+    ]);
     expect(published).toHaveLength(5);
     expect(requests.some((search) => decodeURIComponent(search).includes(`created[gte]=${since}&types[0]=invoice.finalized`))).toBe(true);
     expect(requests.some((search) => search.includes('starting_after=evt_'))).toBe(true);

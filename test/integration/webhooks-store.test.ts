@@ -22,13 +22,29 @@ const NOW = Date.parse('2026-11-20T12:00:00Z');
 const claimOf = (eventId: string) => ({ eventId, eventType: 'invoice.paid', eventCreated: 1795000000 });
 
 const update = (overrides: Partial<InvoiceUpdate>): InvoiceUpdate => ({
-  invoiceId: 'in_store1', stripeCustomerId: 'cus_store1', status: 'open', statusRank: 1, amountDue: 500, amountPaid: 0, currency: 'usd',
-  eventId: 'evt_a', eventType: 'invoice.finalized', eventCreated: 1795000000, ...overrides,
+  invoiceId: 'in_store1',
+  stripeCustomerId: 'cus_store1',
+  status: 'open',
+  statusRank: 1,
+  amountDue: 500,
+  amountPaid: 0,
+  currency: 'usd',
+  eventId: 'evt_a',
+  eventType: 'invoice.finalized',
+  eventCreated: 1795000000,
+  ...overrides,
 });
 
 const subscription = (overrides: Partial<SubscriptionState>): SubscriptionState => ({
-  subscriptionId: 'sub_store1', stripeCustomerId: 'cus_store1', status: 'active', items: [], cancelAtPeriodEnd: false,
-  lastEventId: 'evt_s1', lastEventType: 'customer.subscription.updated', lastEventCreated: 1795000000, ...overrides,
+  subscriptionId: 'sub_store1',
+  stripeCustomerId: 'cus_store1',
+  status: 'active',
+  items: [],
+  cancelAtPeriodEnd: false,
+  lastEventId: 'evt_s1',
+  lastEventType: 'customer.subscription.updated',
+  lastEventCreated: 1795000000,
+  ...overrides,
 });
 
 describe.each([
@@ -40,7 +56,8 @@ describe.each([
   beforeEach(async () => {
     ({ documents, tables: resources } = await webhookTables(endpoint()));
   });
-  const get = async (table: string, key: Record<string, string>) => (await documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  const get = async (table: string, key: Record<string, string>) =>
+    (await documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
 
   it('lets one of several concurrent claims on an event win and tells the others it is in progress', async () => {
     const ledger = dynamoEventLedger(documents, resources.billingTable);
@@ -83,34 +100,64 @@ describe.each([
     const invoices = dynamoInvoiceStore(documents, resources.billingTable);
 
     expect(await invoices.applyInvoiceUpdate(update({}), NOW)).toEqual({ applied: true });
-    expect(await invoices.applyInvoiceUpdate(update({ status: 'paid', statusRank: 5, amountPaid: 500, eventId: 'evt_c', eventCreated: 1795000300 }), NOW)).toEqual({
+    expect(
+      await invoices.applyInvoiceUpdate(update({ status: 'paid', statusRank: 5, amountPaid: 500, eventId: 'evt_c', eventCreated: 1795000300 }), NOW),
+    ).toEqual({
       applied: true,
       previous: { status: 'open', lastEventId: 'evt_a' },
     });
-    expect(await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_b', eventCreated: 1795000600 }), NOW)).toEqual({ applied: false });
+    expect(await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_b', eventCreated: 1795000600 }), NOW)).toEqual({
+      applied: false,
+    });
     // The same event again is a repeat, not a regression: it applies (idempotently) so a retry can finish.
-    expect((await invoices.applyInvoiceUpdate(update({ status: 'paid', statusRank: 5, amountPaid: 500, eventId: 'evt_c', eventCreated: 1795000300 }), NOW)).applied).toBe(true);
+    expect(
+      (await invoices.applyInvoiceUpdate(update({ status: 'paid', statusRank: 5, amountPaid: 500, eventId: 'evt_c', eventCreated: 1795000300 }), NOW)).applied,
+    ).toBe(true);
 
-    expect(await get(resources.billingTable, invoiceKey('in_store1'))).toMatchObject({ status: 'paid', statusRank: 5, amountPaid: 500, lastEventId: 'evt_c', recordType: 'invoice', sk: 'INVOICE' });
+    expect(await get(resources.billingTable, invoiceKey('in_store1'))).toMatchObject({
+      status: 'paid',
+      statusRank: 5,
+      amountPaid: 500,
+      lastEventId: 'evt_c',
+      recordType: 'invoice',
+      sk: 'INVOICE',
+    });
   });
 
   it('applies a newer event of the same status rank but not an older one', async () => {
     const invoices = dynamoInvoiceStore(documents, resources.billingTable);
     await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_f2', eventCreated: 1795000600, amountDue: 700 }), NOW);
 
-    expect((await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_f1', eventCreated: 1795000500 }), NOW)).applied).toBe(false);
-    expect((await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_f3', eventCreated: 1795000700, amountDue: 900 }), NOW)).applied).toBe(true);
+    expect(
+      (await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_f1', eventCreated: 1795000500 }), NOW)).applied,
+    ).toBe(false);
+    expect(
+      (await invoices.applyInvoiceUpdate(update({ status: 'payment_failed', statusRank: 2, eventId: 'evt_f3', eventCreated: 1795000700, amountDue: 900 }), NOW))
+        .applied,
+    ).toBe(true);
     expect(await get(resources.billingTable, invoiceKey('in_store1'))).toMatchObject({ amountDue: 900, lastEventId: 'evt_f3' });
   });
 
   it('replaces a subscription snapshot only with one from a newer event, ties broken by event id', async () => {
     const subscriptions = dynamoSubscriptionStore(documents, resources.subscriptionsTable);
 
-    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s5', lastEventCreated: 1795000500, status: 'past_due' }), NOW)).toEqual({ applied: true });
-    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s4', lastEventCreated: 1795000400, status: 'active' }), NOW)).toEqual({ applied: false });
-    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s4', lastEventCreated: 1795000500, status: 'active' }), NOW)).toEqual({ applied: false });
-    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s6', lastEventCreated: 1795000500, status: 'canceled' }), NOW)).toEqual({ applied: true });
+    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s5', lastEventCreated: 1795000500, status: 'past_due' }), NOW)).toEqual({
+      applied: true,
+    });
+    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s4', lastEventCreated: 1795000400, status: 'active' }), NOW)).toEqual({
+      applied: false,
+    });
+    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s4', lastEventCreated: 1795000500, status: 'active' }), NOW)).toEqual({
+      applied: false,
+    });
+    expect(await subscriptions.upsertSubscription(subscription({ lastEventId: 'evt_s6', lastEventCreated: 1795000500, status: 'canceled' }), NOW)).toEqual({
+      applied: true,
+    });
 
-    expect(await get(resources.subscriptionsTable, { subscriptionId: 'sub_store1' })).toMatchObject({ status: 'canceled', lastEventId: 'evt_s6', recordType: 'subscription' });
+    expect(await get(resources.subscriptionsTable, { subscriptionId: 'sub_store1' })).toMatchObject({
+      status: 'canceled',
+      lastEventId: 'evt_s6',
+      recordType: 'subscription',
+    });
   });
 });

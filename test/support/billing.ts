@@ -23,7 +23,10 @@ export async function createBillingTable(dynamo: DynamoDBDocumentClient, tableNa
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({
+        AttributeName: name,
+        AttributeType: 'S',
+      })),
       KeySchema: [
         { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
         { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' },
@@ -49,7 +52,16 @@ export async function scanTable(dynamo: DynamoDBDocumentClient, tableName: strin
 
 export const acme = { id: 'acme', name: 'Acme Corp', match: '111111111111', stripeCustomerId: 'cus_acme0001', allowance: 100, markupPercent: 10 };
 export const globex = { id: 'globex', name: 'Globex', match: '222222222222', stripeCustomerId: 'cus_globex01', allowance: 50, markupPercent: 0 };
-export const initech = { id: 'initech', name: 'Initech', match: '333333333333', stripeCustomerId: 'cus_initech1', allowance: 20, markupPercent: 5, mode: 'meter', meterEventName: 'aws_usage' } as const;
+export const initech = {
+  id: 'initech',
+  name: 'Initech',
+  match: '333333333333',
+  stripeCustomerId: 'cus_initech1',
+  allowance: 20,
+  markupPercent: 5,
+  mode: 'meter',
+  meterEventName: 'aws_usage',
+} as const;
 
 export function billingConfig(customers: BillingConfigInput['customers'], billing: BillingConfigInput['billing'] = {}): BillingConfig {
   return validateBillingConfig({ currency: 'usd', customers, billing });

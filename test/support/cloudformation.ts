@@ -27,7 +27,23 @@ export interface Template {
   [section: string]: unknown;
 }
 
-const FUNCTIONS = ['Sub', 'GetAtt', 'If', 'Equals', 'Join', 'Select', 'Split', 'Not', 'And', 'Or', 'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Cidr'] as const;
+const FUNCTIONS = [
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Join',
+  'Select',
+  'Split',
+  'Not',
+  'And',
+  'Or',
+  'FindInMap',
+  'ImportValue',
+  'GetAZs',
+  'Base64',
+  'Cidr',
+] as const;
 
 function longForm(tag: string, value: unknown): Json {
   if (tag === 'Ref') return { Ref: value as string };
@@ -83,7 +99,11 @@ export function referencedIds(node: unknown): Set<string> {
  * (transitively). Used to give an emulator only what it implements.
  */
 export function withoutResources(template: Template, remove: (id: string, resource: Resource) => boolean): Template {
-  const removed = new Set(Object.entries(template.Resources).filter(([id, r]) => remove(id, r)).map(([id]) => id));
+  const removed = new Set(
+    Object.entries(template.Resources)
+      .filter(([id, r]) => remove(id, r))
+      .map(([id]) => id),
+  );
   let grew = true;
   while (grew) {
     grew = false;

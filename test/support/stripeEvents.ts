@@ -49,11 +49,13 @@ export function signedDelivery(
   options: { timestamp?: number; base64?: boolean; header?: string | null } = {},
 ): HttpApiRequest {
   const header =
-    options.header === undefined
-      ? Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp: options.timestamp ?? nowSeconds() })
-      : options.header;
+    options.header === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp: options.timestamp ?? nowSeconds() }) : options.header;
   return {
-    headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', ...(header === null ? {} : { 'stripe-signature': header }) },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      ...(header === null ? {} : { 'stripe-signature': header }),
+    },
     body: options.base64 ? Buffer.from(payload, 'utf8').toString('base64') : payload,
     isBase64Encoded: options.base64 === true,
     requestContext: { requestId: `req-${Math.random().toString(36).slice(2)}` },

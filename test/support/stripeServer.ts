@@ -118,7 +118,9 @@ export async function startStripeServer(): Promise<StripeTestServer> {
         return res.socket?.destroy();
       }
       log(fault.kind);
-      return send(res, fault.kind, { error: { type: fault.kind === 429 ? 'rate_limit_error' : 'api_error', message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred' } });
+      return send(res, fault.kind, {
+        error: { type: fault.kind === 429 ? 'rate_limit_error' : 'api_error', message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred' },
+      });
     }
 
     const params = parseForm(method === 'GET' ? url.search.slice(1) : rawBody);
@@ -156,7 +158,9 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     }
     if (fault) {
       // Stripe replays the first result for the key, even a 500.
-      if (method === 'POST' && key) idempotency.set(key, { fingerprint, status: fault.kind, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } });
+      if (method === 'POST' && key) {
+        idempotency.set(key, { fingerprint, status: fault.kind, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } });
+      }
       log(fault.kind);
       return send(res, fault.kind, { error: { type: 'api_error', message: 'An unknown error occurred' } });
     }
@@ -180,7 +184,9 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       if (method === 'POST' && !id) return createCustomer(String(params.id ?? newId('cus')), params);
       const customer = state.customers.get(String(id));
       if (!customer) throw missing('customer', String(id), 'id');
-      if (action === 'balance_transactions') return method === 'POST' ? createBalanceTransaction(customer, params) : listOf(filterBy(state.balanceTransactions, { customer: id }), params);
+      if (action === 'balance_transactions') {
+        return method === 'POST' ? createBalanceTransaction(customer, params) : listOf(filterBy(state.balanceTransactions, { customer: id }), params);
+      }
       if (method === 'GET') return customer;
     }
     if (resource === 'invoices') {
@@ -207,7 +213,15 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   }
 
   function createCustomer(id: string, params: Json): Json {
-    const customer = { id, object: 'customer', balance: 0, currency: params.currency ?? null, metadata: params.metadata ?? {}, livemode: false, created: nowSeconds() };
+    const customer = {
+      id,
+      object: 'customer',
+      balance: 0,
+      currency: params.currency ?? null,
+      metadata: params.metadata ?? {},
+      livemode: false,
+      created: nowSeconds(),
+    };
     state.customers.set(id, customer);
     return customer;
   }
@@ -221,7 +235,9 @@ export async function startStripeServer(): Promise<StripeTestServer> {
 
   function requireCurrency(value: unknown): string {
     const currency = String(value ?? '');
-    if (!CURRENCIES.has(currency)) throw invalid(`Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...CURRENCIES].join(', ')}`, { param: 'currency' });
+    if (!CURRENCIES.has(currency)) {
+      throw invalid(`Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...CURRENCIES].join(', ')}`, { param: 'currency' });
+    }
     return currency;
   }
 
@@ -275,12 +291,31 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     const amount = Number(params.amount);
     if (!Number.isInteger(amount)) throw invalid('Invalid integer: amount', { param: 'amount' });
     const currency = requireCurrency(params.currency);
-    if (currency !== invoice.currency) throw invalid(`The currency ${currency} does not match the invoice's ${String(invoice.currency)}.`, { param: 'currency' });
-    const item = { id: newId('ii'), object: 'invoiceitem', customer: customer.id, invoice: invoice.id, amount, currency, description: params.description ?? null, metadata: params.metadata ?? {}, livemode: false };
+    if (currency !== invoice.currency) {
+      throw invalid(`The currency ${currency} does not match the invoice's ${String(invoice.currency)}.`, { param: 'currency' });
+    }
+    const item = {
+      id: newId('ii'),
+      object: 'invoiceitem',
+      customer: customer.id,
+      invoice: invoice.id,
+      amount,
+      currency,
+      description: params.description ?? null,
+      metadata: params.metadata ?? {},
+      livemode: false,
+    };
     state.invoiceItems.set(String(item.id), item);
     const total = Number(invoice.total) + amount;
     Object.assign(invoice, { total, subtotal: total, amount_due: total, amount_remaining: total });
-    (invoice.lines as { data: Json[] }).data.push({ id: `il_${String(item.id)}`, object: 'line_item', amount, currency, description: item.description, metadata: item.metadata });
+    (invoice.lines as { data: Json[] }).data.push({
+      id: `il_${String(item.id)}`,
+      object: 'line_item',
+      amount,
+      currency,
+      description: item.description,
+      metadata: item.metadata,
+    });
     return item;
   }
 
@@ -323,7 +358,19 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     const currency = requireCurrency(params.currency);
     const balance = Number(customer.balance) + amount;
     customer.balance = balance;
-    const transaction = { id: newId('cbtxn'), object: 'customer_balance_transaction', customer: customer.id, amount, currency, description: params.description ?? null, metadata: params.metadata ?? {}, ending_balance: balance, type: 'adjustment', created: nowSeconds(), livemode: false };
+    const transaction = {
+      id: newId('cbtxn'),
+      object: 'customer_balance_transaction',
+      customer: customer.id,
+      amount,
+      currency,
+      description: params.description ?? null,
+      metadata: params.metadata ?? {},
+      ending_balance: balance,
+      type: 'adjustment',
+      created: nowSeconds(),
+      livemode: false,
+    };
     state.balanceTransactions.set(String(transaction.id), transaction);
     return transaction;
   }
@@ -337,7 +384,18 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     if (!Number.isInteger(amount) || amount <= 0 || amount + credited > Number(invoice.total)) {
       throw invalid('The credit note amount must be positive and at most what is left to credit on the invoice.', { param: 'amount' });
     }
-    const note = { id: newId('cn'), object: 'credit_note', invoice: invoice.id, customer: invoice.customer, amount, currency: invoice.currency, memo: params.memo ?? null, metadata: params.metadata ?? {}, status: 'issued', livemode: false };
+    const note = {
+      id: newId('cn'),
+      object: 'credit_note',
+      invoice: invoice.id,
+      customer: invoice.customer,
+      amount,
+      currency: invoice.currency,
+      memo: params.memo ?? null,
+      metadata: params.metadata ?? {},
+      status: 'issued',
+      livemode: false,
+    };
     state.creditNotes.set(String(note.id), note);
     if (invoice.status === 'open') invoice.amount_remaining = Math.max(0, Number(invoice.amount_remaining) - amount);
     return note;
@@ -414,7 +472,15 @@ export async function startStripeServer(): Promise<StripeTestServer> {
 }
 
 function emptyState(): ServerState {
-  return { customers: new Map(), invoices: new Map(), invoiceItems: new Map(), balanceTransactions: new Map(), creditNotes: new Map(), meterEvents: new Map(), events: new Map() };
+  return {
+    customers: new Map(),
+    invoices: new Map(),
+    invoiceItems: new Map(),
+    balanceTransactions: new Map(),
+    creditNotes: new Map(),
+    meterEvents: new Map(),
+    events: new Map(),
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -64,7 +64,8 @@ export async function deployHarness(
       return (await documents.send(new GetCommand({ TableName: resources.billingTable, Key: invoiceKey(invoiceId), ConsistentRead: true }))).Item;
     },
     async subscription(subscriptionId) {
-      return (await documents.send(new GetCommand({ TableName: resources.subscriptionsTable, Key: subscriptionKey(subscriptionId), ConsistentRead: true }))).Item;
+      return (await documents.send(new GetCommand({ TableName: resources.subscriptionsTable, Key: subscriptionKey(subscriptionId), ConsistentRead: true })))
+        .Item;
     },
     async itemCount() {
       return (await scanCount(resources.billingTable)) + (await scanCount(resources.subscriptionsTable));

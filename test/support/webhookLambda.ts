@@ -18,7 +18,22 @@ export type WebhookHandler = (request: HttpApiRequest) => Promise<WebhookRespons
  */
 export function buildWebhookBundle(): string {
   const outfile = join(mkdtempSync(join(tmpdir(), 'billing-handler-')), 'handler.cjs');
-  execFileSync('npx', ['esbuild', 'lambda/billing-handler/handler.ts', '--bundle', '--platform=node', '--target=node24', '--format=cjs', '--minify', '--legal-comments=linked', `--outfile=${outfile}`, '--log-level=warning'], { stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    [
+      'esbuild',
+      'lambda/billing-handler/handler.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node24',
+      '--format=cjs',
+      '--minify',
+      '--legal-comments=linked',
+      `--outfile=${outfile}`,
+      '--log-level=warning',
+    ],
+    { stdio: 'inherit' },
+  );
   return outfile;
 }
 
@@ -26,7 +41,16 @@ const require = createRequire(import.meta.url);
 
 /** Makes `env` the handler's environment, dropping what an earlier deployment in this process set. */
 export function applyEnvironment(env: Readonly<Record<string, string>>): void {
-  for (const name of ['BILLING_TABLE', 'SUBSCRIPTIONS_TABLE', 'SNS_TOPIC_ARN', 'WEBHOOK_SECRET_PARAMETER', 'SECRET_CACHE_TTL_SECONDS', 'MAX_BODY_BYTES', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SNS']) {
+  for (const name of [
+    'BILLING_TABLE',
+    'SUBSCRIPTIONS_TABLE',
+    'SNS_TOPIC_ARN',
+    'WEBHOOK_SECRET_PARAMETER',
+    'SECRET_CACHE_TTL_SECONDS',
+    'MAX_BODY_BYTES',
+    'AWS_ENDPOINT_URL_DYNAMODB',
+    'AWS_ENDPOINT_URL_SNS',
+  ]) {
     delete process.env[name];
   }
   Object.assign(process.env, env);

@@ -33,7 +33,12 @@ Resources:
   });
 
   it('finds references through Ref, GetAtt, Sub placeholders and DependsOn, not pseudo parameters or Sub variables', () => {
-    const node = { a: { Ref: 'X' }, b: { 'Fn::GetAtt': ['Y', 'Arn'] }, c: { 'Fn::Sub': ['${Z.Arn}/${V}:${AWS::Region}', { V: { Ref: 'W' } }] }, DependsOn: ['D'] };
+    const node = {
+      a: { Ref: 'X' },
+      b: { 'Fn::GetAtt': ['Y', 'Arn'] },
+      c: { 'Fn::Sub': ['${Z.Arn}/${V}:${AWS::Region}', { V: { Ref: 'W' } }] },
+      DependsOn: ['D'],
+    };
     expect([...referencedIds(node)].sort()).toEqual(['D', 'W', 'X', 'Y', 'Z']);
   });
 });

@@ -9,11 +9,24 @@ import type { SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
 const oneDay = (account: string, amount: string): SampleCostPage => ({
   GroupDefinitions: [],
   DimensionValueAttributes: [],
-  ResultsByTime: [{ TimePeriod: { Start: '2026-11-01', End: '2026-11-02' }, Total: {}, Estimated: true, Groups: [{ Keys: [account, 'AWS Lambda'], Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } }] }],
+  ResultsByTime: [
+    {
+      TimePeriod: { Start: '2026-11-01', End: '2026-11-02' },
+      Total: {},
+      Estimated: true,
+      Groups: [{ Keys: [account, 'AWS Lambda'], Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } }],
+    },
+  ],
 });
 
 describe('the cost check run', () => {
-  const options = { period: monthPeriod(2026, 11), now: new Date('2026-11-02T06:00:00Z'), metric: 'UnblendedCost', threshold: fromUnits(10_000), dryRun: true } as const;
+  const options = {
+    period: monthPeriod(2026, 11),
+    now: new Date('2026-11-02T06:00:00Z'),
+    metric: 'UnblendedCost',
+    threshold: fromUnits(10_000),
+    dryRun: true,
+  } as const;
 
   it('counts a customer as over its allowance once its cost with markup is (what billing invoices)', async () => {
     // acme: allowance 800, markup 10 %: 750 x 1.1 = 825 is over, although 750 is not.

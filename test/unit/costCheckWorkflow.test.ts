@@ -27,7 +27,9 @@ describe('the daily cost-check workflow', () => {
   it('grants only what the job needs, and the OIDC token only to that job', () => {
     expect(workflow.permissions).toEqual({});
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(job.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_BILLING_ROLE_ARN }}');
+    expect(job.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe(
+      '${{ vars.AWS_BILLING_ROLE_ARN }}',
+    );
   });
 
   it('never cancels a run that may be talking to Stripe, and never waits behind a manual run pending approval', () => {

@@ -34,10 +34,15 @@ describe('the deploy workflow', () => {
   });
 
   it('puts each deploy in its own environment, queued and never cancelled mid-deploy', () => {
-    for (const [job, name] of [[dev, 'dev'], [prod, 'prod']] as const) {
+    for (const [job, name] of [
+      [dev, 'dev'],
+      [prod, 'prod'],
+    ] as const) {
       expect(job.environment?.name).toBe(name);
       expect(job.concurrency).toEqual({ group: `deploy-${name}`, 'cancel-in-progress': false });
-      expect(job.steps?.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+      expect(job.steps?.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe(
+        '${{ vars.AWS_DEPLOY_ROLE_ARN }}',
+      );
     }
     expect(prod.steps?.some((step) => step.run?.startsWith('scripts/deploy-prod.sh'))).toBe(true);
   });

@@ -30,7 +30,11 @@ describe('linters', () => {
 
   it('shellcheck finds nothing in the scripts', () => {
     expect(SCRIPTS).toEqual(expect.arrayContaining(['scripts/bootstrap.sh', 'scripts/deploy.sh', 'scripts/deploy-prod.sh']));
-    const { status, output } = run('shellcheck', ['--external-sources', ...SCRIPTS], 'Install it with: sudo apt-get install -y shellcheck (Debian/Ubuntu) or brew install shellcheck');
+    const { status, output } = run(
+      'shellcheck',
+      ['--external-sources', ...SCRIPTS],
+      'Install it with: sudo apt-get install -y shellcheck (Debian/Ubuntu) or brew install shellcheck',
+    );
     expect(output.trim(), output).toBe('');
     expect(status).toBe(0);
   });

@@ -1,8 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  applyMarkup, formatMoney, fromMinorUnits, fromUnits, MoneyError, parseAmount, sum, toDecimalString, toMinorUnits,
-} from '../../src/money.js';
+import { applyMarkup, formatMoney, fromMinorUnits, fromUnits, MoneyError, parseAmount, sum, toDecimalString, toMinorUnits } from '../../src/money.js';
 
 const micros = fc.integer({ min: -1e13, max: 1e13 });
 

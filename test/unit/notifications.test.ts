@@ -5,9 +5,22 @@ import { notification } from '../../src/webhooks/notifications.js';
 describe('one attribute scheme on the billing topic', () => {
   it('lets one filter policy on type and customer select budget alerts and webhook notifications alike', () => {
     const alert = alertNotification({
-      period: '2026-11', scope: 'acme', scopeName: 'Acme Corp', kind: 'actual', level: 80, amount: 1, limit: 1, currency: 'usd', estimated: false,
+      period: '2026-11',
+      scope: 'acme',
+      scopeName: 'Acme Corp',
+      kind: 'actual',
+      level: 80,
+      amount: 1,
+      limit: 1,
+      currency: 'usd',
+      estimated: false,
     });
-    const payment = notification('payment-failed', 'Payment failed', { eventId: 'evt_1', eventType: 'invoice.payment_failed', livemode: false, stripeCustomerId: 'cus_1', customerId: 'acme' }, {});
+    const payment = notification(
+      'payment-failed',
+      'Payment failed',
+      { eventId: 'evt_1', eventType: 'invoice.payment_failed', livemode: false, stripeCustomerId: 'cus_1', customerId: 'acme' },
+      {},
+    );
     for (const n of [alert, payment]) {
       expect(n.attributes.customer).toBe('acme');
       expect(n.attributes.type).toMatch(/^[a-z]+(-[a-z]+)+$/);

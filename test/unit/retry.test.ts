@@ -58,7 +58,10 @@ describe('withRetry', () => {
     await expect(withRetry(operation, opts)).resolves.toBe(42);
     expect(attempts).toEqual([1, 2, 3]);
     expect(sleeps).toHaveLength(2);
-    expect(retries.map((r) => [r.error, r.attempt])).toEqual([[first, 1], [second, 2]]);
+    expect(retries.map((r) => [r.error, r.attempt])).toEqual([
+      [first, 1],
+      [second, 2],
+    ]);
     expect(retries.map((r) => r.delayMs)).toEqual(sleeps);
   });
 
@@ -104,7 +107,12 @@ describe('withRetry', () => {
   it('asks isRetryable about each error it catches, non-Error values included', async () => {
     const seen: unknown[] = [];
     const { opts } = options({ isRetryable: (error) => (seen.push(error), error === 'again') });
-    const { operation } = { operation: async (attempt: number) => { if (attempt === 1) throw 'again'; throw 'give up'; } };
+    const { operation } = {
+      operation: async (attempt: number) => {
+        if (attempt === 1) throw 'again';
+        throw 'give up';
+      },
+    };
     await expect(withRetry(operation, opts)).rejects.toBe('give up');
     expect(seen).toEqual(['again', 'give up']);
   });
@@ -112,7 +120,10 @@ describe('withRetry', () => {
   it('doubles the ceiling each attempt from the base delay and caps it at the maximum', async () => {
     // random() = 1 shows the ceiling itself: 100, 200, 400, 800, then capped at 1000.
     const { opts, sleeps } = options({ attempts: 7, random: () => 1 });
-    const { operation } = failingThen(Array.from({ length: 7 }, () => new Retryable('busy')), 'unreachable');
+    const { operation } = failingThen(
+      Array.from({ length: 7 }, () => new Retryable('busy')),
+      'unreachable',
+    );
     await expect(withRetry(operation, opts)).rejects.toBeInstanceOf(Retryable);
     expect(sleeps).toEqual([100, 200, 400, 800, 1_000, 1_000]);
   });
@@ -120,7 +131,10 @@ describe('withRetry', () => {
   it('applies full jitter: the delay is random() times the ceiling, rounded to whole milliseconds', async () => {
     const randoms = [0, 0.5, 0.123, 0.9999];
     const { opts, sleeps } = options({ attempts: 5, random: () => randoms.shift()! });
-    const { operation } = failingThen(Array.from({ length: 5 }, () => new Retryable('busy')), 'unreachable');
+    const { operation } = failingThen(
+      Array.from({ length: 5 }, () => new Retryable('busy')),
+      'unreachable',
+    );
     await expect(withRetry(operation, opts)).rejects.toBeInstanceOf(Retryable);
     // ceilings 100, 200, 400, 800
     expect(sleeps).toEqual([0, 100, 49, 800]);
@@ -131,26 +145,32 @@ describe('withRetry', () => {
     fc.integer({ min: 0, max: 5_000 }),
     fc.integer({ min: 0, max: 60_000 }),
     fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
-  ])('when every attempt fails: `attempts` calls, one sleep between each, each delay within [0, min(max, base·2^(n-1))]', async (attempts, baseDelayMs, maxDelayMs, randoms) => {
-    const { opts, sleeps, retries } = options({ attempts, baseDelayMs, maxDelayMs, random: () => randoms.next().value as number });
-    const errors = Array.from({ length: attempts }, (_, i) => new Retryable(`attempt ${i + 1}`));
-    const { operation, attempts: calls } = failingThen(errors, 'unreachable');
-    await expect(withRetry(operation, opts)).rejects.toBe(errors[attempts - 1]);
-    expect(calls).toEqual(Array.from({ length: attempts }, (_, i) => i + 1));
-    expect(sleeps).toHaveLength(attempts - 1);
-    sleeps.forEach((delay, i) => {
-      expect(Number.isInteger(delay)).toBe(true);
-      expect(delay).toBeGreaterThanOrEqual(0);
-      expect(delay).toBeLessThanOrEqual(Math.min(maxDelayMs, baseDelayMs * 2 ** i));
-    });
-    expect(retries.map((r) => r.attempt)).toEqual(calls.slice(0, -1));
-  });
+  ])(
+    'when every attempt fails: `attempts` calls, one sleep between each, each delay within [0, min(max, base·2^(n-1))]',
+    async (attempts, baseDelayMs, maxDelayMs, randoms) => {
+      const { opts, sleeps, retries } = options({ attempts, baseDelayMs, maxDelayMs, random: () => randoms.next().value as number });
+      const errors = Array.from({ length: attempts }, (_, i) => new Retryable(`attempt ${i + 1}`));
+      const { operation, attempts: calls } = failingThen(errors, 'unreachable');
+      await expect(withRetry(operation, opts)).rejects.toBe(errors[attempts - 1]);
+      expect(calls).toEqual(Array.from({ length: attempts }, (_, i) => i + 1));
+      expect(sleeps).toHaveLength(attempts - 1);
+      sleeps.forEach((delay, i) => {
+        expect(Number.isInteger(delay)).toBe(true);
+        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeLessThanOrEqual(Math.min(maxDelayMs, baseDelayMs * 2 ** i));
+      });
+      expect(retries.map((r) => r.attempt)).toEqual(calls.slice(0, -1));
+    },
+  );
 
   test.prop([fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 12 })])(
     'succeeds after k failures when k < attempts, else throws; never calls more than `attempts` times',
     async (attempts, failures) => {
       const { opts } = options({ attempts, random: () => 0.5 });
-      const { operation, attempts: calls } = failingThen(Array.from({ length: failures }, () => new Retryable('x')), 'ok');
+      const { operation, attempts: calls } = failingThen(
+        Array.from({ length: failures }, () => new Retryable('x')),
+        'ok',
+      );
       const outcome = await withRetry(operation, opts).catch((error: unknown) => error);
       if (failures < attempts) {
         expect(outcome).toBe('ok');

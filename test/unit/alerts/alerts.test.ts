@@ -35,12 +35,7 @@ const now = new Date('2026-11-15T06:00:00Z');
 describe('budget alerts', () => {
   it('finds each level reached by the total and by each customer, forecast levels included', async () => {
     const alerts = crossedLevels(await demoSnapshot(), demoConfig);
-    expect(alerts.map((a) => `${a.scope} ${a.kind} ${a.level}`)).toEqual([
-      'TOTAL actual 50',
-      'TOTAL forecast 100',
-      'acme actual 50',
-      'acme forecast 100',
-    ]);
+    expect(alerts.map((a) => `${a.scope} ${a.kind} ${a.level}`)).toEqual(['TOTAL actual 50', 'TOTAL forecast 100', 'acme actual 50', 'acme forecast 100']);
   });
 
   it('raises no forecast alert for a closed month and none for a zero limit', async () => {
@@ -71,7 +66,10 @@ describe('budget alerts', () => {
       return { messageId: 'm2' };
     };
     const outcomes = await dispatchAlerts([first!, second!], { markers: store, publish: failOnce, dryRun: false, now });
-    expect(outcomes.map((o) => [o.status, o.error])).toEqual([['failed', 'SNS is down'], ['sent', undefined]]);
+    expect(outcomes.map((o) => [o.status, o.error])).toEqual([
+      ['failed', 'SNS is down'],
+      ['sent', undefined],
+    ]);
     expect([...markers.values()].map((m) => m.status)).toEqual(['sent']);
     const retried = await dispatchAlerts([first!, second!], { markers: store, publish: async () => ({ messageId: 'm1' }), dryRun: false, now });
     expect(retried.map((o) => o.status)).toEqual(['sent', 'already-sent']);
@@ -103,12 +101,20 @@ describe('budget alerts', () => {
 
   it('tells subscribers what happened and lets them filter by attributes', () => {
     const notification = alertNotification({
-      period: '2026-11', scope: 'acme', scopeName: 'Acme Corp', kind: 'actual', level: 80,
-      amount: 812_340_000, limit: 800_000_000, currency: 'usd', estimated: true,
+      period: '2026-11',
+      scope: 'acme',
+      scopeName: 'Acme Corp',
+      kind: 'actual',
+      level: 80,
+      amount: 812_340_000,
+      limit: 800_000_000,
+      currency: 'usd',
+      estimated: true,
     });
     expect(notification).toEqual({
       subject: 'AWS cost alert: Acme Corp at 80% of allowance (2026-11)',
-      message: 'Acme Corp: cost to date for 2026-11 is $812.34, 80% or more of the allowance of $800.00.\nCost Explorer marks this data as Estimated; it may still change.',
+      message:
+        'Acme Corp: cost to date for 2026-11 is $812.34, 80% or more of the allowance of $800.00.\nCost Explorer marks this data as Estimated; it may still change.',
       attributes: { type: 'budget-alert', customer: 'acme', kind: 'actual', level: '80', period: '2026-11' },
     });
   });

@@ -19,14 +19,21 @@ const now = new Date('2026-11-10T07:00:00Z');
 
 function charge(customerId: string, amount: string) {
   return runBilling({ loadCosts: untouched, ledger, stripe: undefined }, config, {
-    mode: 'fixed-amount', period: parsePeriod('current', now), now, dryRun: true, customerId, fixedCharge: { amount: parseAmount(amount), description: 'Migration support' },
+    mode: 'fixed-amount',
+    period: parsePeriod('current', now),
+    now,
+    dryRun: true,
+    customerId,
+    fixedCharge: { amount: parseAmount(amount), description: 'Migration support' },
   });
 }
 
 describe('fixed amounts', () => {
   it('rejects an amount with more decimals than the currency has, naming the input, the value and the form, before any side effect', async () => {
     await expect(charge('acme', '250.005')).rejects.toThrow(ConfigError);
-    await expect(charge('acme', '250.005')).rejects.toThrow('input amount is "250.005"; expected at most two decimals for usd, such as 250.01 (it is not rounded)');
+    await expect(charge('acme', '250.005')).rejects.toThrow(
+      'input amount is "250.005"; expected at most two decimals for usd, such as 250.01 (it is not rounded)',
+    );
     await expect(charge('yamato', '250.5')).rejects.toThrow('input amount is "250.5"; expected a whole amount of jpy, such as 250 (it is not rounded)');
   });
 });

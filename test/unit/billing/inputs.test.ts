@@ -8,7 +8,13 @@ const reader = (inputs: Record<string, string>) => (name: string) => inputs[name
 describe('parseBillingInputs', () => {
   it('defaults to a scheduled run of the current period with the standard paths', () => {
     const inputs = parseBillingInputs(reader({ 'billing-table': 'billing' }), now);
-    expect(inputs).toMatchObject({ config: 'billing.config.yaml', costReport: 'cost-report.json', stripeSecretParameter: '/stripe/secret-key', billingTable: 'billing', snsTopicArn: undefined });
+    expect(inputs).toMatchObject({
+      config: 'billing.config.yaml',
+      costReport: 'cost-report.json',
+      stripeSecretParameter: '/stripe/secret-key',
+      billingTable: 'billing',
+      snsTopicArn: undefined,
+    });
     expect(inputs.request).toMatchObject({ mode: 'scheduled', dryRun: false, period: { id: '2026-11' } });
   });
 
@@ -40,17 +46,26 @@ describe('parseBillingInputs', () => {
   });
 
   it('checks the table name and reads booleans as the cost check does', () => {
-    expect(() => parseBillingInputs(reader({ 'billing-table': 'a b' }), now)).toThrow('input billing-table is "a b"; expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)');
-    expect(() => parseBillingInputs(reader({ mode: 'monthly', 'billing-table': 'billing' }), now)).toThrow('input mode is "monthly"; expected one of scheduled, true-up, fixed-amount');
+    expect(() => parseBillingInputs(reader({ 'billing-table': 'a b' }), now)).toThrow(
+      'input billing-table is "a b"; expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
+    );
+    expect(() => parseBillingInputs(reader({ mode: 'monthly', 'billing-table': 'billing' }), now)).toThrow(
+      'input mode is "monthly"; expected one of scheduled, true-up, fixed-amount',
+    );
     expect(parseBillingInputs(reader({ 'dry-run': 'yes' }), now).request.dryRun).toBe(true);
   });
 
   it('accepts a fixed charge with its amount in micro-units', () => {
-    const inputs = parseBillingInputs(reader({ mode: 'fixed-amount', customer: 'acme', amount: '250.005', description: 'Support', 'billing-table': 'billing' }), now);
+    const inputs = parseBillingInputs(
+      reader({ mode: 'fixed-amount', customer: 'acme', amount: '250.005', description: 'Support', 'billing-table': 'billing' }),
+      now,
+    );
     expect(inputs.request).toMatchObject({ customerId: 'acme', fixedCharge: { amount: 250_005_000, description: 'Support' } });
   });
 
   it('refuses an amount outside fixed-amount mode', () => {
-    expect(() => parseBillingInputs(reader({ amount: '10', 'billing-table': 'billing' }), now)).toThrow('input amount is "10"; expected nothing: it applies only to mode fixed-amount (mode is scheduled)');
+    expect(() => parseBillingInputs(reader({ amount: '10', 'billing-table': 'billing' }), now)).toThrow(
+      'input amount is "10"; expected nothing: it applies only to mode fixed-amount (mode is scheduled)',
+    );
   });
 });

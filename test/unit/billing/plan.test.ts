@@ -11,19 +11,44 @@ const november = monthPeriod(2026, 11);
 
 function customer(overrides: Partial<Customer> = {}): Customer {
   return {
-    id: 'acme', name: 'Acme Corp', match: '111111111111', stripeCustomerId: 'cus_acme0001', allowance: fromUnits(100), markupPercent: 10,
-    currency: 'usd', alertLevels: [], mode: 'invoice', meterEventName: undefined, ...overrides,
+    id: 'acme',
+    name: 'Acme Corp',
+    match: '111111111111',
+    stripeCustomerId: 'cus_acme0001',
+    allowance: fromUnits(100),
+    markupPercent: 10,
+    currency: 'usd',
+    alertLevels: [],
+    mode: 'invoice',
+    meterEventName: undefined,
+    ...overrides,
   };
 }
 
 function costs(daily: readonly Micros[], services: string[] = ['Amazon EC2']): CustomerCosts {
   const cost = daily.reduce((total, amount) => total + amount, 0);
-  return { customerId: 'acme', name: 'Acme Corp', currency: 'usd', cost, allowance: 0, forecast: cost, services: services.map((service) => ({ service, amount: 0 })), daily };
+  return {
+    customerId: 'acme',
+    name: 'Acme Corp',
+    currency: 'usd',
+    cost,
+    allowance: 0,
+    forecast: cost,
+    services: services.map((service) => ({ service, amount: 0 })),
+    daily,
+  };
 }
 
 function request(day: number, overrides: Partial<PlanRequest> = {}): PlanRequest {
   const now = new Date(Date.UTC(2026, 10, day, 7));
-  return { mode: 'scheduled', period: november, now, billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 }, windowStart: november.start, ...overrides };
+  return {
+    mode: 'scheduled',
+    period: november,
+    now,
+    billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 },
+    windowStart: november.start,
+    ...overrides,
+  };
 }
 
 /** What a run does to the ledger once its actions succeed. */
@@ -36,7 +61,10 @@ describe('planCustomer', () => {
     const plan = planCustomer(customer(), costs([fromUnits(200)], ['Amazon EC2', 'Amazon S3', 'AWS Lambda', 'Amazon RDS']), [], request(10));
     expect(plan.actions).toHaveLength(1);
     expect(plan.actions[0]?.entry).toMatchObject({
-      entryId: 'overage-2026-11-10', kind: 'overage', amountMinor: 12000, status: 'pending',
+      entryId: 'overage-2026-11-10',
+      kind: 'overage',
+      amountMinor: 12000,
+      status: 'pending',
       description: 'AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)',
     });
     expect(plan.basis).toMatchObject({ cost: fromUnits(200), costWithMarkup: fromUnits(220), overage: fromUnits(120), overageMinor: 12000 });
@@ -62,7 +90,12 @@ describe('planCustomer', () => {
     expect(again.resume.map((action) => action.entry.entryId)).toEqual([pending.entryId]);
     expect(again.amountNowMinor).toBe(25000);
     expect(again.alreadyBilledMinor).toBe(0);
-    const other = planCustomer(customer(), undefined, [pending], request(12, { mode: 'fixed-amount', fixedCharge: { ...fixedCharge, description: 'Training' } }));
+    const other = planCustomer(
+      customer(),
+      undefined,
+      [pending],
+      request(12, { mode: 'fixed-amount', fixedCharge: { ...fixedCharge, description: 'Training' } }),
+    );
     expect(other.actions[0]?.entry.entryId).not.toBe(pending.entryId);
   });
 
@@ -83,7 +116,6 @@ describe('planCustomer', () => {
     expect(basis.overageMinor).toBe(501);
   });
 });
-
 
 /** Round half away from zero of numerator / denominator, in BigInt: an independent statement of the rule. */
 function roundHalfAway(numerator: bigint, denominator: bigint): bigint {
@@ -139,20 +171,20 @@ describe('markup and rounding properties', () => {
     },
   );
 
-  test.prop([dailyCents, markupBasisPoints, allowanceUnits, fc.array(fc.integer({ min: -3_000_000_000, max: 3_000_000_000 }), { minLength: 30, maxLength: 30 })], { numRuns: 200 })(
-    'a true-up after revised data credits or bills the difference so the period ends at the final overage',
-    (daily, basisPoints, allowance, revisions) => {
-      const billed: LedgerEntry[] = [];
-      const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
-      const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
-      settle(billed, planCustomer(who, costs(daily), billed, request(daily.length + 1, { billing })));
-      const revised = daily.map((amount, index) => Math.max(0, amount + (revisions[index] ?? 0)));
-      const trueUp = planCustomer(who, costs(revised), billed, { ...request(1, { billing, mode: 'true-up' }), now: new Date('2026-12-03T07:00:00Z') });
-      for (const action of trueUp.actions) expect(action.kind === 'credit').toBe(action.entry.amountMinor < 0);
-      settle(billed, trueUp);
-      expect(billed.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(overageBasis(who, costs(revised)).overageMinor);
-    },
-  );
+  test.prop(
+    [dailyCents, markupBasisPoints, allowanceUnits, fc.array(fc.integer({ min: -3_000_000_000, max: 3_000_000_000 }), { minLength: 30, maxLength: 30 })],
+    { numRuns: 200 },
+  )('a true-up after revised data credits or bills the difference so the period ends at the final overage', (daily, basisPoints, allowance, revisions) => {
+    const billed: LedgerEntry[] = [];
+    const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
+    const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
+    settle(billed, planCustomer(who, costs(daily), billed, request(daily.length + 1, { billing })));
+    const revised = daily.map((amount, index) => Math.max(0, amount + (revisions[index] ?? 0)));
+    const trueUp = planCustomer(who, costs(revised), billed, { ...request(1, { billing, mode: 'true-up' }), now: new Date('2026-12-03T07:00:00Z') });
+    for (const action of trueUp.actions) expect(action.kind === 'credit').toBe(action.entry.amountMinor < 0);
+    settle(billed, trueUp);
+    expect(billed.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(overageBasis(who, costs(revised)).overageMinor);
+  });
 
   test.prop([dailyCents, markupBasisPoints, allowanceUnits], { numRuns: 200 })(
     'meter events of a period add up to the rounded overage, each a positive whole number of minor units',

@@ -6,9 +6,13 @@ describe('createRateLimiter', () => {
   it('spaces requests at the configured rate across everyone sharing it', async () => {
     let clock = 1_000;
     const waits: number[] = [];
-    const limiter = createRateLimiter(20, async (ms) => {
-      waits.push(ms);
-    }, () => clock);
+    const limiter = createRateLimiter(
+      20,
+      async (ms) => {
+        waits.push(ms);
+      },
+      () => clock,
+    );
     await Promise.all(Array.from({ length: 5 }, () => limiter.acquire()));
     // 20/s is one request per 50 ms: the first goes now, the others wait 50, 100, 150, 200 ms.
     expect(waits).toEqual([50, 100, 150, 200]);

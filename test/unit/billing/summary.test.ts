@@ -8,26 +8,52 @@ import { acme, billingConfig, costSnapshot, days, globex, initech } from '../../
 const now = new Date('2026-11-10T07:00:00Z');
 const config = billingConfig([acme, globex, initech]);
 const snapshot = costSnapshot(config, '2026-11', '2026-11-10', [
-  { id: 'acme', daily: days(9, '20'), services: [['Amazon EC2', '120'], ['Amazon S3', '60']] },
+  {
+    id: 'acme',
+    daily: days(9, '20'),
+    services: [
+      ['Amazon EC2', '120'],
+      ['Amazon S3', '60'],
+    ],
+  },
   { id: 'globex', daily: days(9, '1') },
   { id: 'initech', daily: days(9, '5') },
 ]);
 const plan = planBilling(config.customers, snapshot, new Map(), {
-  mode: 'scheduled', period: parsePeriod('2026-11', now), now, billing: config.billing, windowStart: snapshot.window.start,
+  mode: 'scheduled',
+  period: parsePeriod('2026-11', now),
+  now,
+  billing: config.billing,
+  windowStart: snapshot.window.start,
 });
 const outcome: BillingOutcome = {
   plan,
   dryRun: false,
   estimated: true,
   notice: undefined,
-  invoices: [{
-    customerId: 'acme', name: 'Acme Corp', entryId: 'overage-2026-11-10', invoiceId: 'in_T00000001', amountMinor: 9800, currency: 'usd', status: 'open',
-    dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001', resumed: false,
-  }],
+  invoices: [
+    {
+      customerId: 'acme',
+      name: 'Acme Corp',
+      entryId: 'overage-2026-11-10',
+      invoiceId: 'in_T00000001',
+      amountMinor: 9800,
+      currency: 'usd',
+      status: 'open',
+      dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001',
+      resumed: false,
+    },
+  ],
   credits: [],
   meterEvents: 6,
   heldElsewhere: [],
-  failures: [{ customerId: 'globex', name: 'Globex | EU', message: "Stripe refused to create an invoice for cus_globex01: No such customer: 'cus_globex01'. Check the customer's stripeCustomerId" }],
+  failures: [
+    {
+      customerId: 'globex',
+      name: 'Globex | EU',
+      message: "Stripe refused to create an invoice for cus_globex01: No such customer: 'cus_globex01'. Check the customer's stripeCustomerId",
+    },
+  ],
 };
 
 describe('renderBillingSummary', () => {
@@ -43,17 +69,36 @@ describe('renderBillingSummary', () => {
 describe('billingOutputs', () => {
   it('gives money as decimal strings and the plan per customer', () => {
     const outputs = billingOutputs(outcome, 'usd');
-    expect(JSON.parse(outputs.invoices ?? '')).toEqual([{
-      id: 'in_T00000001', customer: 'acme', amount: '98.00', currency: 'usd', status: 'open',
-      dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001',
-    }]);
+    expect(JSON.parse(outputs.invoices ?? '')).toEqual([
+      {
+        id: 'in_T00000001',
+        customer: 'acme',
+        amount: '98.00',
+        currency: 'usd',
+        status: 'open',
+        dashboardUrl: 'https://dashboard.stripe.com/test/invoices/in_T00000001',
+      },
+    ]);
     expect(outputs['billed-total']).toBe('98.00');
     const planOutput = JSON.parse(outputs.plan ?? '') as { customers: Array<Record<string, unknown>> };
-    expect(planOutput.customers[0]).toMatchObject({ customer: 'acme', cost: '180.000000', costWithMarkup: '198.000000', allowance: '100.000000', overage: '98.00', alreadyBilled: '0.00', amountNow: '98.00' });
+    expect(planOutput.customers[0]).toMatchObject({
+      customer: 'acme',
+      cost: '180.000000',
+      costWithMarkup: '198.000000',
+      allowance: '100.000000',
+      overage: '98.00',
+      alreadyBilled: '0.00',
+      amountNow: '98.00',
+    });
     expect(planOutput.customers[2]).toMatchObject({ customer: 'initech', mode: 'meter', amountNow: '27.25' });
   });
 
-  it('writes minor units in the currency\'s own decimals', () => {
-    expect([minorToDecimal(1234, 'usd'), minorToDecimal(-5, 'usd'), minorToDecimal(1234, 'jpy'), minorToDecimal(0, 'eur')]).toEqual(['12.34', '-0.05', '1234', '0.00']);
+  it("writes minor units in the currency's own decimals", () => {
+    expect([minorToDecimal(1234, 'usd'), minorToDecimal(-5, 'usd'), minorToDecimal(1234, 'jpy'), minorToDecimal(0, 'eur')]).toEqual([
+      '12.34',
+      '-0.05',
+      '1234',
+      '0.00',
+    ]);
   });
 });

@@ -78,8 +78,14 @@ describe('billing config', () => {
   });
 
   it('reads tag and cost category allocations', () => {
-    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'TAG:customer').replace('"111111111111"', 'acme')).allocation).toEqual({ kind: 'TAG', key: 'customer' });
-    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'COST_CATEGORY:Customers').replace('"111111111111"', 'acme')).allocation).toEqual({ kind: 'COST_CATEGORY', name: 'Customers' });
+    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'TAG:customer').replace('"111111111111"', 'acme')).allocation).toEqual({
+      kind: 'TAG',
+      key: 'customer',
+    });
+    expect(parseBillingConfig(valid.replace('LINKED_ACCOUNT', 'COST_CATEGORY:Customers').replace('"111111111111"', 'acme')).allocation).toEqual({
+      kind: 'COST_CATEGORY',
+      name: 'Customers',
+    });
   });
 
   it('says where broken YAML is and what file is missing', async () => {

@@ -23,7 +23,12 @@ describe('CostAccumulator', () => {
     costs.add('k', EC2, '2026-11-02', '1.2345675', 'USD');
     costs.add('k', S3, '2026-11-02', '-0.0000005', 'USD');
     expect(costs.byKey.get('k')?.cost).toBe(1_234_568 - 1);
-    expect(costs.byKey.get('k')?.services).toEqual(new Map([[EC2, 1_234_568], [S3, -1]]));
+    expect(costs.byKey.get('k')?.services).toEqual(
+      new Map([
+        [EC2, 1_234_568],
+        [S3, -1],
+      ]),
+    );
   });
 
   it('groups per key, per service within a key and per day of the window', () => {
@@ -36,7 +41,12 @@ describe('CostAccumulator', () => {
     expect([...costs.byKey.keys()]).toEqual(['111111111111', '222222222222']);
     const first = costs.byKey.get('111111111111')!;
     expect(first.cost).toBe(13_750_000);
-    expect(first.services).toEqual(new Map([[EC2, 12_250_000], [S3, 1_500_000]]));
+    expect(first.services).toEqual(
+      new Map([
+        [EC2, 12_250_000],
+        [S3, 1_500_000],
+      ]),
+    );
     expect(first.daily).toHaveLength(14);
     expect(first.daily[0]).toBe(11_500_000);
     expect(first.daily[13]).toBe(2_250_000);
@@ -119,22 +129,25 @@ describe('CostAccumulator', () => {
     fc.tuple(fc.integer({ min: -9_999, max: 99_999 }), fc.nat(9_999_999_999)).map(([whole, fraction]) => `${whole}.${String(fraction).padStart(10, '0')}`),
   );
 
-  test.prop([fc.array(row, { maxLength: 200 })])('for any rows: each key total equals its services and its days, and all keys together equal every row', (rows) => {
-    const costs = new CostAccumulator(window);
-    for (const [key, service, day, amount] of rows) costs.add(key, service, `2026-11-${String(day).padStart(2, '0')}`, amount, 'USD');
+  test.prop([fc.array(row, { maxLength: 200 })])(
+    'for any rows: each key total equals its services and its days, and all keys together equal every row',
+    (rows) => {
+      const costs = new CostAccumulator(window);
+      for (const [key, service, day, amount] of rows) costs.add(key, service, `2026-11-${String(day).padStart(2, '0')}`, amount, 'USD');
 
-    const expected = sum(rows.map((r) => parseAmount(r[3])));
-    expect(sum([...costs.byKey.values()].map((k) => k.cost))).toBe(expected);
-    for (const [key, k] of costs.byKey) {
-      expect(sum(k.services.values())).toBe(k.cost);
-      expect(sum(k.daily)).toBe(k.cost);
-      expect(k.cost).toBe(sum(rows.filter((r) => r[0] === key).map((r) => parseAmount(r[3]))));
-      for (const [service, amount] of k.services) {
-        expect(amount).toBe(sum(rows.filter((r) => r[0] === key && r[1] === service).map((r) => parseAmount(r[3]))));
+      const expected = sum(rows.map((r) => parseAmount(r[3])));
+      expect(sum([...costs.byKey.values()].map((k) => k.cost))).toBe(expected);
+      for (const [key, k] of costs.byKey) {
+        expect(sum(k.services.values())).toBe(k.cost);
+        expect(sum(k.daily)).toBe(k.cost);
+        expect(k.cost).toBe(sum(rows.filter((r) => r[0] === key).map((r) => parseAmount(r[3]))));
+        for (const [service, amount] of k.services) {
+          expect(amount).toBe(sum(rows.filter((r) => r[0] === key && r[1] === service).map((r) => parseAmount(r[3]))));
+        }
+        k.daily.forEach((amount, day) => {
+          expect(amount).toBe(sum(rows.filter((r) => r[0] === key && r[2] === day + 1).map((r) => parseAmount(r[3]))));
+        });
       }
-      k.daily.forEach((amount, day) => {
-        expect(amount).toBe(sum(rows.filter((r) => r[0] === key && r[2] === day + 1).map((r) => parseAmount(r[3]))));
-      });
-    }
-  });
+    },
+  );
 });

@@ -26,7 +26,10 @@ describe('collecting costs', () => {
       start: '2026-11-01',
       endExclusive: '2026-11-15',
       metric: 'UnblendedCost',
-      groupBy: [{ type: 'DIMENSION', key: 'LINKED_ACCOUNT' }, { type: 'DIMENSION', key: 'SERVICE' }],
+      groupBy: [
+        { type: 'DIMENSION', key: 'LINKED_ACCOUNT' },
+        { type: 'DIMENSION', key: 'SERVICE' },
+      ],
       excludeRecordTypes: ['Credit', 'Refund'],
     });
   });
@@ -55,33 +58,50 @@ describe('collecting costs', () => {
     expect(acme.services[0]?.service).toBe('Amazon Elastic Compute Cloud - Compute');
   });
 
-  test.prop([fc.array(fc.tuple(fc.constantFrom('111111111111', '222222222222', '777777777777', ''), fc.constantFrom('S3', 'EC2'), fc.integer({ min: 1, max: 14 }), fc.nat(10_000_000)), { maxLength: 60 })])(
-    'sums any rows into customers and unmapped without losing or inventing money',
-    async (rows) => {
-      const page: SampleCostPage = {
-        GroupDefinitions: [],
-        DimensionValueAttributes: [],
-        ResultsByTime: Array.from({ length: 14 }, (_, day) => ({
-          TimePeriod: { Start: `2026-11-${String(day + 1).padStart(2, '0')}`, End: '' },
-          Total: {},
-          Estimated: false,
-          Groups: rows.filter((r) => r[2] === day + 1).map(([key, service, , cents]) => ({ Keys: [key, service], Metrics: { UnblendedCost: { Amount: (cents / 100).toFixed(2), Unit: 'USD' } } })),
-        })),
-      };
-      const { port } = pagedCostExplorer([page]);
-      const snapshot = await collectCosts(port, demoConfig, options);
-      const expected = sum(rows.map((r) => parseAmount((r[3] / 100).toFixed(2))));
-      expect(snapshot.total.cost).toBe(expected);
-      expect(sum(snapshot.customers.map((c) => c.cost)) + snapshot.unmapped.cost).toBe(expected);
-      expect(sum(snapshot.total.daily)).toBe(expected);
-    },
-  );
+  test.prop([
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('111111111111', '222222222222', '777777777777', ''),
+        fc.constantFrom('S3', 'EC2'),
+        fc.integer({ min: 1, max: 14 }),
+        fc.nat(10_000_000),
+      ),
+      { maxLength: 60 },
+    ),
+  ])('sums any rows into customers and unmapped without losing or inventing money', async (rows) => {
+    const page: SampleCostPage = {
+      GroupDefinitions: [],
+      DimensionValueAttributes: [],
+      ResultsByTime: Array.from({ length: 14 }, (_, day) => ({
+        TimePeriod: { Start: `2026-11-${String(day + 1).padStart(2, '0')}`, End: '' },
+        Total: {},
+        Estimated: false,
+        Groups: rows
+          .filter((r) => r[2] === day + 1)
+          .map(([key, service, , cents]) => ({ Keys: [key, service], Metrics: { UnblendedCost: { Amount: (cents / 100).toFixed(2), Unit: 'USD' } } })),
+      })),
+    };
+    const { port } = pagedCostExplorer([page]);
+    const snapshot = await collectCosts(port, demoConfig, options);
+    const expected = sum(rows.map((r) => parseAmount((r[3] / 100).toFixed(2))));
+    expect(snapshot.total.cost).toBe(expected);
+    expect(sum(snapshot.customers.map((c) => c.cost)) + snapshot.unmapped.cost).toBe(expected);
+    expect(sum(snapshot.total.daily)).toBe(expected);
+  });
 
   it('gives everything to the one customer with allocation NONE and groups by service only', async () => {
     const single = parseBillingConfig('allocation: NONE\ncustomers:\n  - {id: solo, name: Solo, stripeCustomerId: cus_solo1, allowance: 100}');
     const servicePage: SampleCostPage = {
-      GroupDefinitions: [], DimensionValueAttributes: [],
-      ResultsByTime: [{ TimePeriod: { Start: '2026-11-01', End: '2026-11-02' }, Total: {}, Estimated: true, Groups: [{ Keys: ['AWS Lambda'], Metrics: { UnblendedCost: { Amount: '3.5', Unit: 'USD' } } }] }],
+      GroupDefinitions: [],
+      DimensionValueAttributes: [],
+      ResultsByTime: [
+        {
+          TimePeriod: { Start: '2026-11-01', End: '2026-11-02' },
+          Total: {},
+          Estimated: true,
+          Groups: [{ Keys: ['AWS Lambda'], Metrics: { UnblendedCost: { Amount: '3.5', Unit: 'USD' } } }],
+        },
+      ],
     };
     const { port, queries } = pagedCostExplorer([servicePage]);
     const snapshot = await collectCosts(port, single, options);
@@ -94,7 +114,10 @@ describe('collecting costs', () => {
     expect(groupValue({ kind: 'TAG', key: 'customer' }, 'customer$acme')).toBe('acme');
     expect(groupValue({ kind: 'TAG', key: 'customer' }, 'customer$')).toBe('');
     expect(groupValue({ kind: 'COST_CATEGORY', name: 'Customers' }, 'Customers$Acme Corp')).toBe('Acme Corp');
-    expect(buildCostQuery({ kind: 'TAG', key: 'customer' }, { start: 'a', endExclusive: 'b' }, 'AmortizedCost', []).groupBy[0]).toEqual({ type: 'TAG', key: 'customer' });
+    expect(buildCostQuery({ kind: 'TAG', key: 'customer' }, { start: 'a', endExclusive: 'b' }, 'AmortizedCost', []).groupBy[0]).toEqual({
+      type: 'TAG',
+      key: 'customer',
+    });
   });
 
   it('makes no request on the 1st, when the month has no complete day yet', async () => {
@@ -109,7 +132,11 @@ describe('collecting costs', () => {
     const running = await collectCosts(port, demoConfig, { ...options, awsForecast: true });
     expect(running.costExplorerRequests).toBe(4);
     expect(running.total.awsForecast).toBe(running.total.cost + 1_000_250_000);
-    const closed = await collectCosts(pagedCostExplorer(sampleCostPages({ start: '2026-10-01', endExclusive: '2026-11-01', daysPerPage: 31 }), '5').port, demoConfig, { ...options, period: monthPeriod(2026, 10), awsForecast: true });
+    const closed = await collectCosts(
+      pagedCostExplorer(sampleCostPages({ start: '2026-10-01', endExclusive: '2026-11-01', daysPerPage: 31 }), '5').port,
+      demoConfig,
+      { ...options, period: monthPeriod(2026, 10), awsForecast: true },
+    );
     expect(closed.costExplorerRequests).toBe(1);
     expect(closed.total.awsForecast).toBeUndefined();
     expect(closed.total.forecast).toBe(closed.total.cost);

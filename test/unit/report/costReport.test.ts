@@ -57,7 +57,9 @@ describe('reading the cost report', () => {
   it('names a file that is not JSON, with the parser message', async () => {
     const path = await reportFile('truncated.json', '{"schemaVersion": 1, "period": "2026-');
     const error = await readError(path);
-    expect(error.message).toMatch(new RegExp(`^cost report "${escape(path)}" is not a cost report written by the cost-check action \\(.*JSON.*\\); re-run the cost check$`));
+    expect(error.message).toMatch(
+      new RegExp(`^cost report "${escape(path)}" is not a cost report written by the cost-check action \\(.*JSON.*\\); re-run the cost check$`),
+    );
   });
 
   it('names an empty file as not a cost report', async () => {

@@ -36,7 +36,12 @@ describe('job summary', () => {
     const services = Array.from({ length: 10_000 }, (_, i) => ({ service: `Service ${i} ${'|'.repeat(50)}`, amount: 10_000 - i }));
     const customers = Array.from({ length: 10_000 }, (_, i) => ({ ...template, customerId: `c${i}`, name: `Customer <${i}> ${'x'.repeat(150)}`, services }));
     const huge = { ...base, customers, total: { ...base.total, services } };
-    const alerts = await dispatchAlerts(crossedLevels(huge, { ...demoConfig, customers: [] }), { markers: undefined, publish: undefined, dryRun: false, now: new Date() });
+    const alerts = await dispatchAlerts(crossedLevels(huge, { ...demoConfig, customers: [] }), {
+      markers: undefined,
+      publish: undefined,
+      dryRun: false,
+      now: new Date(),
+    });
     const markdown = renderSummary(huge, alerts, { dryRun: false, reportPath: 'cost-report.json' });
     expect(Buffer.byteLength(markdown)).toBeLessThan(STEP_SUMMARY_LIMIT_BYTES / 10);
     expect(markdown).toContain('…and 9950 more customers');

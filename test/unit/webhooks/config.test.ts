@@ -11,14 +11,22 @@ const required = {
 describe('webhookConfigFrom', () => {
   it('applies the defaults for the secret parameter, its cache TTL and the body limit', () => {
     expect(webhookConfigFrom(required)).toEqual({
-      billingTable: 'billing', subscriptionsTable: 'billing-subscriptions', snsTopicArn: required.SNS_TOPIC_ARN,
-      secretParameter: '/stripe/webhook-secret', secretCacheTtlMs: 300_000, maxBodyBytes: 524_288,
+      billingTable: 'billing',
+      subscriptionsTable: 'billing-subscriptions',
+      snsTopicArn: required.SNS_TOPIC_ARN,
+      secretParameter: '/stripe/webhook-secret',
+      secretCacheTtlMs: 300_000,
+      maxBodyBytes: 524_288,
     });
   });
 
   it('reads the optional settings', () => {
-    expect(webhookConfigFrom({ ...required, WEBHOOK_SECRET_PARAMETER: '/prod/stripe/whsec', SECRET_CACHE_TTL_SECONDS: '60', MAX_BODY_BYTES: '100000' })).toMatchObject({
-      secretParameter: '/prod/stripe/whsec', secretCacheTtlMs: 60_000, maxBodyBytes: 100_000,
+    expect(
+      webhookConfigFrom({ ...required, WEBHOOK_SECRET_PARAMETER: '/prod/stripe/whsec', SECRET_CACHE_TTL_SECONDS: '60', MAX_BODY_BYTES: '100000' }),
+    ).toMatchObject({
+      secretParameter: '/prod/stripe/whsec',
+      secretCacheTtlMs: 60_000,
+      maxBodyBytes: 100_000,
     });
   });
 

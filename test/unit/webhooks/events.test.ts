@@ -3,10 +3,21 @@ import { EventShapeError, HANDLED_EVENT_TYPES, parseEvent } from '../../../src/w
 import { fixtureEvent, type FixtureName } from '../../support/stripeEvents.js';
 
 const FIXTURES: readonly FixtureName[] = [
-  'invoice.finalized', 'invoice.paid', 'invoice.paid.one-off', 'invoice.payment_succeeded', 'invoice.payment_failed', 'invoice.overdue',
-  'invoice.voided', 'invoice.marked_uncollectible', 'customer.subscription.created', 'customer.subscription.updated.quantity',
-  'customer.subscription.trial_will_end', 'customer.subscription.updated.active', 'customer.subscription.deleted',
-  'customer.subscription.paused', 'customer.subscription.resumed',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.paid.one-off',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'invoice.overdue',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'customer.subscription.created',
+  'customer.subscription.updated.quantity',
+  'customer.subscription.trial_will_end',
+  'customer.subscription.updated.active',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
 ];
 
 describe('parseEvent', () => {
@@ -16,7 +27,7 @@ describe('parseEvent', () => {
     expect(HANDLED_EVENT_TYPES).toContain(event.envelope.type);
   });
 
-  it('takes an invoice\'s subscription from parent.subscription_details, the only place it lives since basil', () => {
+  it("takes an invoice's subscription from parent.subscription_details, the only place it lives since basil", () => {
     expect(fixtureEvent('invoice.paid').data.object).not.toHaveProperty('subscription');
     const event = parseEvent(fixtureEvent('invoice.paid'));
     expect(event.kind === 'invoice' && event.invoice.parent?.subscription_details?.subscription).toBe('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT');
@@ -37,7 +48,9 @@ describe('parseEvent', () => {
     const raw = fixtureEvent('customer.subscription.updated.active');
     delete raw.data.object.items;
     expect(() => parseEvent(raw)).toThrow(EventShapeError);
-    expect(() => parseEvent(raw)).toThrow(/customer\.subscription\.updated evt_\w+: data\.object does not have the shape of API 2026-10-28\.endive: data\.object\.items: expected an object/);
+    expect(() => parseEvent(raw)).toThrow(
+      /customer\.subscription\.updated evt_\w+: data\.object does not have the shape of API 2026-10-28\.endive: data\.object\.items: expected an object/,
+    );
   });
 
   it('names the nested field, with its index, that has the wrong type', () => {

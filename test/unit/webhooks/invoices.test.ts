@@ -26,8 +26,14 @@ describe('invoiceUpdateFrom', () => {
 
   it('carries amounts in minor units, the subscription and the hosted invoice link', () => {
     expect(updateFor('invoice.paid')).toMatchObject({
-      invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV', stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', amountDue: 12345, amountPaid: 12345, currency: 'usd',
-      subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT', invoiceNumber: 'ACME-0042', hostedInvoiceUrl: expect.stringContaining('invoice.stripe.com'),
+      invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV',
+      stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
+      amountDue: 12345,
+      amountPaid: 12345,
+      currency: 'usd',
+      subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT',
+      invoiceNumber: 'ACME-0042',
+      hostedInvoiceUrl: expect.stringContaining('invoice.stripe.com'),
     });
   });
 });
@@ -36,7 +42,12 @@ describe('invoiceNotification', () => {
   it('announces the change to paid with the amount paid, formatted in the invoice currency', () => {
     const notification = invoiceNotification(updateFor('invoice.paid'), { applied: true, previous: { status: 'open', customerId: 'acme' } }, false);
     expect(notification?.subject).toBe('Payment succeeded: invoice ACME-0042 ($123.45)');
-    expect(notification?.attributes).toMatchObject({ type: 'payment-succeeded', customer: 'acme', livemode: 'false', invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV' });
+    expect(notification?.attributes).toMatchObject({
+      type: 'payment-succeeded',
+      customer: 'acme',
+      livemode: 'false',
+      invoiceId: 'in_1SwYb32eZvKYlo2CQr5sT6uV',
+    });
   });
 
   it('stays silent for the second of invoice.payment_succeeded and invoice.paid', () => {
@@ -45,13 +56,16 @@ describe('invoiceNotification', () => {
 
   it('announces again when the same event is re-applied after a crash, so the retry still notifies', () => {
     const update = updateFor('invoice.paid');
-    expect(invoiceNotification(update, { applied: true, previous: { status: 'paid', lastEventId: update.eventId } }, false)?.attributes.type).toBe('payment-succeeded');
+    expect(invoiceNotification(update, { applied: true, previous: { status: 'paid', lastEventId: update.eventId } }, false)?.attributes.type).toBe(
+      'payment-succeeded',
+    );
   });
 
   it('announces every failed attempt, but nothing for a stale event', () => {
-    expect(invoiceNotification(updateFor('invoice.payment_failed'), { applied: true, previous: { status: 'payment_failed', lastEventId: 'evt_first' } }, false)?.subject).toBe(
-      'Payment failed: invoice ACME-0042 ($123.45 due)',
-    );
+    expect(
+      invoiceNotification(updateFor('invoice.payment_failed'), { applied: true, previous: { status: 'payment_failed', lastEventId: 'evt_first' } }, false)
+        ?.subject,
+    ).toBe('Payment failed: invoice ACME-0042 ($123.45 due)');
     expect(invoiceNotification(updateFor('invoice.payment_failed'), { applied: false }, false)).toBeUndefined();
   });
 

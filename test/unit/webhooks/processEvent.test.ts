@@ -47,7 +47,12 @@ describe('processEvent', () => {
   it('releases the claim when publishing fails, and the retry publishes the recorded notification once', async () => {
     const { store, published, deps } = harness(1);
     let writes = 0;
-    const countingDeps = { ...deps, invoices: { applyInvoiceUpdate: (...args: Parameters<typeof store.invoices.applyInvoiceUpdate>) => (writes++, store.invoices.applyInvoiceUpdate(...args)) } };
+    const countingDeps = {
+      ...deps,
+      invoices: {
+        applyInvoiceUpdate: (...args: Parameters<typeof store.invoices.applyInvoiceUpdate>) => (writes++, store.invoices.applyInvoiceUpdate(...args)),
+      },
+    };
 
     await expect(processEvent(event('invoice.payment_failed'), countingDeps)).rejects.toThrow('SNS unavailable');
     expect(await processEvent(event('invoice.payment_failed'), countingDeps)).toMatchObject({ outcome: 'processed' });
@@ -59,7 +64,10 @@ describe('processEvent', () => {
   it('ignores event types it does not handle without claiming them', async () => {
     const { deps } = harness();
     const claims: string[] = [];
-    const spyDeps = { ...deps, ledger: { ...deps.ledger, claim: async (...args: Parameters<typeof deps.ledger.claim>) => (claims.push(args[0].eventId), deps.ledger.claim(...args)) } };
+    const spyDeps = {
+      ...deps,
+      ledger: { ...deps.ledger, claim: async (...args: Parameters<typeof deps.ledger.claim>) => (claims.push(args[0].eventId), deps.ledger.claim(...args)) },
+    };
 
     expect(await processEvent(event('charge.succeeded'), spyDeps)).toEqual({ outcome: 'ignored' });
     expect(claims).toEqual([]);
@@ -67,8 +75,11 @@ describe('processEvent', () => {
 
   it('reaches the same subscription state and announcements for any order and any repeats of the lifecycle', async () => {
     const lifecycle: readonly FixtureName[] = [
-      'customer.subscription.created', 'customer.subscription.updated.quantity', 'customer.subscription.trial_will_end',
-      'customer.subscription.updated.active', 'customer.subscription.deleted',
+      'customer.subscription.created',
+      'customer.subscription.updated.quantity',
+      'customer.subscription.trial_will_end',
+      'customer.subscription.updated.active',
+      'customer.subscription.deleted',
     ];
     const inOrder = harness();
     for (const name of lifecycle) await processEvent(event(name), inOrder.deps);
@@ -76,18 +87,27 @@ describe('processEvent', () => {
     expect(expected).toMatchObject({ status: 'canceled' });
 
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom(...lifecycle), { minLength: 5, maxLength: 12 }).filter((names) => lifecycle.every((name) => names.includes(name))), async (deliveries) => {
-        const run = harness();
-        for (const name of deliveries) await processEvent(event(name), run.deps);
-        expect(run.store.subscriptionRecords.get('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toEqual(expected);
-        expect(run.published.map((n) => n.attributes.type).sort()).toEqual(['subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...lifecycle), { minLength: 5, maxLength: 12 }).filter((names) => lifecycle.every((name) => names.includes(name))),
+        async (deliveries) => {
+          const run = harness();
+          for (const name of deliveries) await processEvent(event(name), run.deps);
+          expect(run.store.subscriptionRecords.get('sub_1SwXyZ2eZvKYlo2C8a7bQ4rT')).toEqual(expected);
+          expect(run.published.map((n) => n.attributes.type).sort()).toEqual(['subscription-canceled', 'subscription-created', 'subscription-trial-ending']);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('ends with the furthest invoice status for any order of invoice events', async () => {
-    const invoiceEvents: readonly FixtureName[] = ['invoice.finalized', 'invoice.payment_failed', 'invoice.overdue', 'invoice.payment_succeeded', 'invoice.paid'];
+    const invoiceEvents: readonly FixtureName[] = [
+      'invoice.finalized',
+      'invoice.payment_failed',
+      'invoice.overdue',
+      'invoice.payment_succeeded',
+      'invoice.paid',
+    ];
     await fc.assert(
       fc.asyncProperty(fc.shuffledSubarray([...invoiceEvents], { minLength: invoiceEvents.length }), async (order) => {
         const run = harness();

@@ -16,7 +16,11 @@ describe('cachedSecrets', () => {
   it('loads once per TTL and again after it', async () => {
     let now = 0;
     let loads = 0;
-    const secrets = cachedSecrets(async () => `whsec_${++loads}`, 300_000, () => now);
+    const secrets = cachedSecrets(
+      async () => `whsec_${++loads}`,
+      300_000,
+      () => now,
+    );
 
     expect(await secrets()).toEqual(['whsec_1']);
     now = 299_999;
@@ -29,11 +33,15 @@ describe('cachedSecrets', () => {
   it('shares one load between concurrent callers and retries after a failed load', async () => {
     let loads = 0;
     let fail = true;
-    const secrets = cachedSecrets(async () => {
-      loads++;
-      if (fail) throw new Error('SSM throttled');
-      return 'whsec_ok';
-    }, 1000, () => 0);
+    const secrets = cachedSecrets(
+      async () => {
+        loads++;
+        if (fail) throw new Error('SSM throttled');
+        return 'whsec_ok';
+      },
+      1000,
+      () => 0,
+    );
 
     const results = await Promise.allSettled([secrets(), secrets(), secrets()]);
     expect(results.every((result) => result.status === 'rejected')).toBe(true);

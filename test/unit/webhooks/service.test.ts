@@ -61,7 +61,10 @@ describe('createWebhookService().handleDelivery', () => {
     const failing = service({ ...store, invoices: { applyInvoiceUpdate: () => Promise.reject(new Error('ProvisionedThroughputExceeded')) } });
     const response = await failing.webhooks.handleDelivery(delivery(JSON.stringify(fixtureEvent('invoice.paid'))));
     expect(response.statusCode).toBe(500);
-    expect(failing.logs[0]).toMatchObject({ level: 'error', fields: { eventId: fixtureEvent('invoice.paid').id, eventType: 'invoice.paid', outcome: 'failed' } });
+    expect(failing.logs[0]).toMatchObject({
+      level: 'error',
+      fields: { eventId: fixtureEvent('invoice.paid').id, eventType: 'invoice.paid', outcome: 'failed' },
+    });
     expect((await webhooks.handleDelivery(delivery(JSON.stringify(fixtureEvent('invoice.paid'))))).statusCode).toBe(200);
     expect(logs[0]).toMatchObject({ level: 'info' });
   });

@@ -11,7 +11,10 @@ function subscriptionEvent(name: FixtureName, change: (raw: ReturnType<typeof fi
   change(raw);
   const event = parseEvent(raw);
   if (event.kind !== 'subscription') throw new Error('expected a subscription event');
-  return { meta: { id: event.envelope.id, type: event.type, created: event.envelope.created, livemode: event.envelope.livemode }, subscription: event.subscription };
+  return {
+    meta: { id: event.envelope.id, type: event.type, created: event.envelope.created, livemode: event.envelope.livemode },
+    subscription: event.subscription,
+  };
 }
 
 describe('subscriptionStateFrom', () => {
@@ -21,7 +24,16 @@ describe('subscriptionStateFrom', () => {
       subscriptionId: 'sub_1SwXyZ2eZvKYlo2C8a7bQ4rT',
       stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
       status: 'canceled',
-      items: [{ itemId: 'si_TqW5xY6zA7bC8d', priceId: 'price_1SwXa12eZvKYlo2CkLmN0pQr', productId: 'prod_TqW1aB2cD3eF4g', quantity: 3, currentPeriodStart: 1796209600, currentPeriodEnd: 1798801600 }],
+      items: [
+        {
+          itemId: 'si_TqW5xY6zA7bC8d',
+          priceId: 'price_1SwXa12eZvKYlo2CkLmN0pQr',
+          productId: 'prod_TqW1aB2cD3eF4g',
+          quantity: 3,
+          currentPeriodStart: 1796209600,
+          currentPeriodEnd: 1798801600,
+        },
+      ],
       currentPeriodStart: 1796209600,
       currentPeriodEnd: 1798801600,
       cancelAtPeriodEnd: false,
@@ -53,13 +65,22 @@ describe('subscriptionNotification', () => {
     const { meta, subscription } = subscriptionEvent(name);
     const notification = subscriptionNotification(meta, subscription);
     expect(notification?.subject).toBe(subject);
-    expect(notification?.attributes).toMatchObject({ type: kind, subscriptionId: subscription.id, stripeCustomerId: 'cus_TqW3r8Xb2LmNoP', customer: 'acme', eventId: meta.id });
+    expect(notification?.attributes).toMatchObject({
+      type: kind,
+      subscriptionId: subscription.id,
+      stripeCustomerId: 'cus_TqW3r8Xb2LmNoP',
+      customer: 'acme',
+      eventId: meta.id,
+    });
   });
 
-  it.each(['customer.subscription.updated.quantity', 'customer.subscription.paused', 'customer.subscription.resumed'] as const)('stays silent for %s', (name) => {
-    const { meta, subscription } = subscriptionEvent(name);
-    expect(subscriptionNotification(meta, subscription)).toBeUndefined();
-  });
+  it.each(['customer.subscription.updated.quantity', 'customer.subscription.paused', 'customer.subscription.resumed'] as const)(
+    'stays silent for %s',
+    (name) => {
+      const { meta, subscription } = subscriptionEvent(name);
+      expect(subscriptionNotification(meta, subscription)).toBeUndefined();
+    },
+  );
 });
 
 describe('paused and resumed subscriptions', () => {
@@ -88,8 +109,13 @@ describe('paused and resumed subscriptions', () => {
     expect(await deliver('customer.subscription.paused')).toEqual({ outcome: 'processed', effectApplied: true });
 
     expect(stored()).toMatchObject({
-      status: 'paused', stripeCustomerId: 'cus_TqX7kP4mWn2RsT', currentPeriodStart: 1795100000, currentPeriodEnd: 1796309600, trialEnd: 1796309600,
-      lastEventId: fixtureEvent('customer.subscription.paused').id, lastEventType: 'customer.subscription.paused',
+      status: 'paused',
+      stripeCustomerId: 'cus_TqX7kP4mWn2RsT',
+      currentPeriodStart: 1795100000,
+      currentPeriodEnd: 1796309600,
+      trialEnd: 1796309600,
+      lastEventId: fixtureEvent('customer.subscription.paused').id,
+      lastEventType: 'customer.subscription.paused',
     });
     expect(published).toEqual([]);
   });
@@ -101,8 +127,11 @@ describe('paused and resumed subscriptions', () => {
     expect(await deliver('customer.subscription.resumed')).toEqual({ outcome: 'processed', effectApplied: true });
 
     expect(stored()).toMatchObject({
-      status: 'active', currentPeriodStart: 1796568800, currentPeriodEnd: 1799160800,
-      lastEventId: fixtureEvent('customer.subscription.resumed').id, lastEventType: 'customer.subscription.resumed',
+      status: 'active',
+      currentPeriodStart: 1796568800,
+      currentPeriodEnd: 1799160800,
+      lastEventId: fixtureEvent('customer.subscription.resumed').id,
+      lastEventType: 'customer.subscription.resumed',
     });
     expect(published).toEqual([]);
   });

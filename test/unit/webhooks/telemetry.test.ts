@@ -4,15 +4,28 @@ import { jsonTelemetry } from '../../../src/webhooks/telemetry.js';
 describe('jsonTelemetry', () => {
   it('writes one JSON log line with level, service, message and fields', () => {
     const lines: string[] = [];
-    jsonTelemetry((line) => lines.push(line), () => Date.parse('2026-11-20T12:00:00Z')).log('warn', 'webhook delivery rejected', { eventId: 'evt_1', statusCode: 400, reason: undefined });
+    jsonTelemetry(
+      (line) => lines.push(line),
+      () => Date.parse('2026-11-20T12:00:00Z'),
+    ).log('warn', 'webhook delivery rejected', { eventId: 'evt_1', statusCode: 400, reason: undefined });
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      { timestamp: '2026-11-20T12:00:00.000Z', level: 'warn', service: 'billing-webhook', message: 'webhook delivery rejected', eventId: 'evt_1', statusCode: 400 },
+      {
+        timestamp: '2026-11-20T12:00:00.000Z',
+        level: 'warn',
+        service: 'billing-webhook',
+        message: 'webhook delivery rejected',
+        eventId: 'evt_1',
+        statusCode: 400,
+      },
     ]);
   });
 
   it('writes a metrics line in CloudWatch embedded metric format whose dimensions and metrics all have values', () => {
     const lines: string[] = [];
-    jsonTelemetry((line) => lines.push(line), () => 1_795_000_000_000).delivery({ eventType: 'invoice.paid', outcome: 'duplicate', latencyMs: 12.34567, signatureFailure: false, duplicate: true });
+    jsonTelemetry(
+      (line) => lines.push(line),
+      () => 1_795_000_000_000,
+    ).delivery({ eventType: 'invoice.paid', outcome: 'duplicate', latencyMs: 12.34567, signatureFailure: false, duplicate: true });
     const line = JSON.parse(lines[0] ?? '{}');
     const directive = line._aws.CloudWatchMetrics[0];
 
