@@ -16,6 +16,7 @@ import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../src/webhooks/service.js';
 import { jsonTelemetry } from '../src/webhooks/telemetry.js';
 import { createWebhookTables } from '../test/support/webhookLambda.js';
+import { bundleLambda } from '../scripts/lambdaBundle.mjs';
 
 const SECRET = 'whsec_benchSecret0123456789';
 const THROUGHPUT_EVENTS = 1000;
@@ -86,24 +87,7 @@ function fakeSsmAndSns(): Server {
 }
 
 function buildBundle(dir: string): string {
-  const outfile = join(dir, 'handler.cjs');
-  execFileSync(
-    'npx',
-    [
-      'esbuild',
-      'lambda/billing-handler/handler.ts',
-      '--bundle',
-      '--platform=node',
-      '--target=node24',
-      '--format=cjs',
-      '--minify',
-      '--legal-comments=linked',
-      `--outfile=${outfile}`,
-      '--log-level=warning',
-    ],
-    { stdio: 'inherit' },
-  );
-  return outfile;
+  return bundleLambda('lambda/billing-handler/handler.ts', join(dir, 'handler.cjs'));
 }
 
 function coldLoads(bundle: string, dir: string): { loadMs: number; processMs: number; baselineMs: number } {

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleLambda } from './lambdaBundle.mjs';
 
 const only = process.argv[2];
 const actions = readdirSync('actions').filter((name) => existsSync(join('actions', name, 'action.yml')));
@@ -25,22 +26,7 @@ if (!only || only === 'lambda') {
     const entry = join('lambda', name, 'handler.ts');
     if (!existsSync(entry)) continue;
     const outfile = join('lambda', name, 'dist', 'handler.cjs');
-    execFileSync(
-      'npx',
-      [
-        'esbuild',
-        entry,
-        '--bundle',
-        '--platform=node',
-        '--target=node24',
-        '--format=cjs',
-        '--minify',
-        '--legal-comments=linked',
-        `--outfile=${outfile}`,
-        '--log-level=warning',
-      ],
-      { stdio: 'inherit' },
-    );
+    bundleLambda(entry, outfile);
     console.log(`built ${outfile}`);
   }
 }

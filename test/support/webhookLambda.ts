@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { HttpApiRequest } from '../../lambda/billing-handler/handler.js';
+import { bundleLambda } from '../../scripts/lambdaBundle.mjs';
 import type { WebhookResponse } from '../../src/webhooks/service.js';
 import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/store/keys.js';
 
@@ -17,24 +17,7 @@ export type WebhookHandler = (request: HttpApiRequest) => Promise<WebhookRespons
  * minified) into a private folder, so test files running side by side do not overwrite each other's bundle.
  */
 export function buildWebhookBundle(): string {
-  const outfile = join(mkdtempSync(join(tmpdir(), 'billing-handler-')), 'handler.cjs');
-  execFileSync(
-    'npx',
-    [
-      'esbuild',
-      'lambda/billing-handler/handler.ts',
-      '--bundle',
-      '--platform=node',
-      '--target=node24',
-      '--format=cjs',
-      '--minify',
-      '--legal-comments=linked',
-      `--outfile=${outfile}`,
-      '--log-level=warning',
-    ],
-    { stdio: 'inherit' },
-  );
-  return outfile;
+  return bundleLambda('lambda/billing-handler/handler.ts', join(mkdtempSync(join(tmpdir(), 'billing-handler-')), 'handler.cjs'));
 }
 
 const require = createRequire(import.meta.url);

@@ -1,0 +1,1 @@
+export function bundleLambda(entry: string, outfile: string): string;
