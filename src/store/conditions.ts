@@ -20,6 +20,12 @@ export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** A transaction refused because the condition of its item at `index` failed. */
+export function transactionItemFailedCondition(error: unknown, index: number): boolean {
+  const failure = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> } | null;
+  return failure?.name === 'TransactionCanceledException' && failure.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+}
+
 /**
  * A transaction refused because one of its conditions failed, or because another transaction was writing the same
  * items at that moment: either way another run got there first.

@@ -3,7 +3,7 @@ import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
 import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
-import { conditionHeld } from './conditions.js';
+import { conditionHeld, isConditionFailure, transactionItemFailedCondition } from './conditions.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
@@ -79,14 +79,18 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':pending': 'pending' },
         };
-        // An entry no longer pending (completed, or released by another run) stays as it is.
-        await conditionHeld(
-          countsTowardsOverage(entry.kind)
-            ? dynamo.send(
-                new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }),
-              )
-            : dynamo.send(new DeleteCommand(remove)),
-        );
+        try {
+          if (!countsTowardsOverage(entry.kind)) await dynamo.send(new DeleteCommand(remove));
+          else {
+            await dynamo.send(
+              new TransactWriteCommand({ TransactItems: [{ Delete: remove }, { Update: moveHead(tableName, entry, undefined, -entry.amountMinor) }] }),
+            );
+          }
+        } catch (error) {
+          // An entry no longer pending (completed, or released by another run) stays as it is. Anything else (a
+          // write conflict, a missing head) leaves the entry pending and fails the run, so the next run resumes it.
+          if (!isConditionFailure(error) && !transactionItemFailedCondition(error, 0)) throw error;
+        }
       }),
 
     recordInvoice: (record) => call('write the invoice record', () => writeInvoiceRecord(dynamo, tableName, record)),

@@ -19,6 +19,11 @@ export interface StripeBillingOptions {
  * pending only from one run to the next, so what it made is among the customer's most recent objects.
  */
 const MAX_PAGES = 10;
+/**
+ * `invoice.sent` events are listed for the whole account, newest first, back to the invoice's finalization: up to
+ * 10,000 sends. Beyond that the entry stays pending rather than risk a second email.
+ */
+const SENT_EVENT_PAGES = 100;
 
 /**
  * The Stripe side of billing: every POST carries an idempotency key derived from the ledger entry
@@ -35,32 +40,35 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     const hit = found.data.find((invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry);
     if (hit) return hit;
     // Search lags writes by up to a minute; the customer's recent invoices are read-after-write consistent.
-    return findInPages(
+    const listed = await findInPages(
       "list the customer's invoices",
       (startingAfter) => stripe.invoices.list({ customer: request.stripeCustomerId, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
       (invoice) => invoice.metadata?.ledgerEntry === request.ledgerEntry,
     );
+    return listed.found;
   }
 
   /**
    * Pages through a list, newest first, until `match` finds an item: every page goes through the rate limiter and
-   * the retries (stripe-node's auto-pagination would fetch the further pages outside both). At most MAX_PAGES.
+   * the retries (stripe-node's auto-pagination would fetch the further pages outside both). At most `maxPages`;
+   * `complete` says whether the whole list was read.
    */
   async function findInPages<T extends { id: string }>(
     what: string,
     page: (startingAfter: string | undefined) => Promise<Stripe.ApiList<T>>,
     match: (item: T) => boolean,
-  ): Promise<T | undefined> {
+    maxPages = MAX_PAGES,
+  ): Promise<{ found: T } | { found: undefined; complete: boolean }> {
     let startingAfter: string | undefined;
-    for (let count = 0; count < MAX_PAGES; count += 1) {
+    for (let count = 0; count < maxPages; count += 1) {
       const list = await call(what, true, () => page(startingAfter));
       const hit = list.data.find(match);
-      if (hit) return hit;
+      if (hit) return { found: hit };
       const last = list.data.at(-1);
-      if (!list.has_more || !last) return undefined;
+      if (!list.has_more || !last) return { found: undefined, complete: true };
       startingAfter = last.id;
     }
-    return undefined;
+    return { found: undefined, complete: false };
   }
 
   async function hasItem(invoiceId: string, ledgerEntry: string): Promise<boolean> {
@@ -79,8 +87,16 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
       (startingAfter) =>
         stripe.events.list({ type: 'invoice.sent', created: { gte: since }, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
       (event) => (event.data.object as { id?: string }).id === invoice.id,
+      SENT_EVENT_PAGES,
     );
-    return sent !== undefined;
+    if (sent.found) return true;
+    if (sent.complete) return false;
+    throw new BillingCallError(
+      `Could not tell whether invoice ${invoice.id} was already emailed: more than ${SENT_EVENT_PAGES * 100} invoices were sent since it was finalized`,
+      'Nothing was sent twice: the entry stays pending. Check the invoice in the Stripe dashboard and send it from there if it was never sent',
+      false,
+      false,
+    );
   }
 
   return {
@@ -137,13 +153,13 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     async creditBalance(request) {
       const key = { idempotencyKey: `${request.ledgerEntry}/credit` };
       if (request.resume) {
-        const hit = await findInPages(
+        const { found } = await findInPages(
           "list the customer's balance transactions",
           (startingAfter) =>
             stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
           (transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry,
         );
-        if (hit) return { creditId: hit.id };
+        if (found) return { creditId: found.id };
       }
       const credit = await call(`credit the balance of ${request.stripeCustomerId}`, true, () =>
         stripe.customers.createBalanceTransaction(

@@ -135,6 +135,42 @@ describe('stripeBilling', () => {
     expect(server.state.invoices.size).toBe(121);
   });
 
+  it("does not email a resumed invoice again when its invoice.sent event is pages behind other invoices' sends", async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const first = await billing.issueInvoice(request);
+    await sendOtherInvoices(150);
+    server.forgetIdempotencyKeys();
+
+    const resumed = await billing.issueInvoice({ ...request, resume: true });
+    expect(resumed.invoiceId).toBe(first.invoiceId);
+    expect(server.state.invoices.get(first.invoiceId)).toMatchObject({ emails_sent: 1 });
+    expect(server.requests.count('GET /v1/events')).toBe(2);
+  });
+
+  it("emails a resumed invoice that was never sent, however many other invoices' sends there are", async () => {
+    server.inject({ kind: 500, route: 'POST /v1/invoices/:id/send', count: 6 });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    await expect(billing.issueInvoice(request)).rejects.toThrow(/send invoice/);
+    await sendOtherInvoices(150);
+    server.forgetIdempotencyKeys();
+
+    const resumed = await billing.issueInvoice({ ...request, resume: true });
+    expect(server.state.invoices.get(resumed.invoiceId)).toMatchObject({ emails_sent: 1 });
+    expect(server.requests.count('GET /v1/events')).toBe(2);
+  });
+
+  /** Other invoices of the account, finalized and sent: each adds an invoice.sent event. */
+  async function sendOtherInvoices(count: number) {
+    const stripe = server.client();
+    server.addCustomer('cus_other001');
+    for (let index = 0; index < count; index += 1) {
+      const other = await stripe.invoices.create({ customer: 'cus_other001', currency: 'usd', collection_method: 'send_invoice', days_until_due: 7 });
+      await stripe.invoiceItems.create({ customer: 'cus_other001', invoice: other.id, amount: 100, currency: 'usd' });
+      await stripe.invoices.finalizeInvoice(other.id);
+      await stripe.invoices.sendInvoice(other.id);
+    }
+  }
+
   it('finds the credit of a resumed entry beyond the first page of balance transactions', async () => {
     const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
     const credit = {

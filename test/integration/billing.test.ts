@@ -284,6 +284,7 @@ describe('exactly once', () => {
     expect(resumed.invoices).toMatchObject([{ resumed: true, amountMinor: 9800 }]);
     expect(invoices()).toHaveLength(1);
     expect(invoices()[0]).toMatchObject({ status: 'open', emails_sent: 1 });
+    expect(services.stripe.requests.count('GET /v1/events')).toBe(1);
   });
 
   it('resumes a draft left by a crash before its item was added', async () => {

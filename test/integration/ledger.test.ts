@@ -1,8 +1,8 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { invoiceRecord } from '../../src/billing/records.js';
 import type { LedgerEntry } from '../../src/billing/types.js';
-import { invoiceKey } from '../../src/store/keys.js';
+import { invoiceKey, ledgerHeadKey } from '../../src/store/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { scanTable, useBillingServices } from '../support/billing.js';
 
@@ -55,6 +55,15 @@ describe('dynamoLedger', () => {
     const [head] = await scanTable(services.dynamo, TABLE);
     expect(head).toMatchObject({ sk: 'HEAD', billedMinor: 0, version: 2 });
     expect(await ledger.read('acme', '2026-11')).toEqual({ entries: [], version: 2 });
+  });
+
+  it('keeps a pending entry and fails when its release cannot roll the head back', async () => {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    await ledger.reserve(entry, 0);
+    await services.dynamo.send(new DeleteCommand({ TableName: TABLE, Key: ledgerHeadKey('acme', '2026-11') }));
+
+    await expect(ledger.release(entry)).rejects.toThrow();
+    expect((await ledger.read('acme', '2026-11')).entries).toMatchObject([{ entryId: entry.entryId, status: 'pending' }]);
   });
 
   it('completes a pending entry once and never releases a completed one', async () => {

@@ -502,7 +502,9 @@ function filterBy(items: Map<string, Json>, where: Json): Json[] {
 function listOf(items: Json[], params: Json): Json {
   const limit = Math.min(100, Number(params.limit ?? 10));
   const ordered = [...items].reverse();
-  const start = params.starting_after ? ordered.findIndex((item) => item.id === params.starting_after) + 1 : 0;
+  const after = params.starting_after ? ordered.findIndex((item) => item.id === params.starting_after) : -1;
+  if (params.starting_after && after < 0) throw missing('object', String(params.starting_after), 'starting_after');
+  const start = after + 1;
   const page = ordered.slice(start, start + limit);
   return { object: 'list', data: page, has_more: ordered.length > start + limit, url: '' };
 }

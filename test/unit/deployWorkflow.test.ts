@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 interface Job {
   needs?: string;
+  if?: string;
   uses?: string;
   environment?: { name: string };
   concurrency?: { group: string; 'cancel-in-progress': boolean };
@@ -31,6 +32,10 @@ describe('the deploy workflow', () => {
     expect(ci.on).toHaveProperty('workflow_call');
     expect(dev.needs).toBe('ci');
     expect(prod.needs).toBe('dev');
+  });
+
+  it('deploys only main, also when started by hand from another branch', () => {
+    expect(dev.if).toBe("github.ref == 'refs/heads/main'");
   });
 
   it('puts each deploy in its own environment, queued and never cancelled mid-deploy', () => {
