@@ -40,7 +40,12 @@ function alignTable(rows) {
       row
         .slice(1, -1)
         .split(/(?<!\\)\|/)
-        .map((c) => c.trim().replace(/\*\*|(?<!\\)`/g, '').replace(/\\(.)/g, '$1')),
+        .map((c) =>
+          c
+            .trim()
+            .replace(/\*\*|(?<!\\)`/g, '')
+            .replace(/\\(.)/g, '$1'),
+        ),
     );
   const widths = cells[0].map((_, col) => Math.max(...cells.map((r) => [...(r[col] ?? '')].length)));
   return cells.map((row, index) => {

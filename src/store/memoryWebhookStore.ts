@@ -62,7 +62,7 @@ export function memoryWebhookStore(): MemoryWebhookStore {
           previous.statusRank < update.statusRank ||
           (previous.statusRank === update.statusRank &&
             isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
-        if (!forward) return { applied: false };
+        if (!forward) return { applied: false, stored: { status: previous.status, ...(previous.customerId ? { customerId: previous.customerId } : {}) } };
         // As in DynamoDB: what the metadata says about our customer is kept from the first write that knew it.
         const kept = previous
           ? Object.fromEntries(

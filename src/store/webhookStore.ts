@@ -195,8 +195,20 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
           },
         };
       } catch (error) {
-        if (isConditionFailure(error)) return { applied: false };
-        throw error;
+        if (!isConditionFailure(error)) throw error;
+        const found = await dynamo.send(
+          new GetCommand({
+            TableName: billingTable,
+            Key: invoiceKey(update.invoiceId),
+            ProjectionExpression: '#status, customerId',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ConsistentRead: true,
+          }),
+        );
+        const stored = found.Item as Pick<InvoiceRecord, 'status' | 'customerId'> | undefined;
+        return stored
+          ? { applied: false, stored: { status: stored.status, ...(stored.customerId ? { customerId: stored.customerId } : {}) } }
+          : { applied: false };
       }
     },
   };

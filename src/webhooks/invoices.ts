@@ -54,18 +54,18 @@ export function invoiceUpdateFrom(
   };
 }
 
+/** Statuses after which a failed payment attempt is no longer news: the invoice is settled. */
+const SETTLED: ReadonlySet<InvoiceStatus> = new Set(['paid', 'void']);
+
 /**
- * Whether an applied invoice update is news. `invoice.paid` and `invoice.payment_succeeded` both arrive for one
- * payment, so "paid" is announced only on the change to paid; every failed attempt is announced. A stale event
- * (not applied: the invoice is already further along) announces nothing, so a late failure never follows a payment.
+ * Whether an invoice update is news. `invoice.paid` and `invoice.payment_succeeded` both arrive for one payment, so
+ * "paid" is announced only on the change to paid. Every failed attempt is announced until the invoice is settled,
+ * also when the record is further along (overdue, uncollectible) and keeps its status; a failure never follows a
+ * payment. Any other update that was not applied (the record is further along) announces nothing.
  */
 export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdateResult, livemode: boolean): Notification | undefined {
   const announcement = ANNOUNCED_STATUS[update.status];
-  if (!announcement || !result.applied) return undefined;
-  const previous = result.previous;
-  const repeatOfThisEvent = previous?.lastEventId === update.eventId;
-  const changed = !previous || previous.status !== update.status || repeatOfThisEvent;
-  if (!changed && update.status !== 'payment_failed') return undefined;
+  if (!announcement || !isNews(update, result)) return undefined;
 
   const customerId = customerIdOf(update, result);
   const amount = formatMoney(fromMinorUnits(update[announcement.amountOf], update.currency), update.currency);
@@ -92,7 +92,17 @@ export function invoiceNotification(update: InvoiceUpdate, result: InvoiceUpdate
   );
 }
 
+function isNews(update: InvoiceUpdate, result: InvoiceUpdateResult): boolean {
+  if (update.status === 'payment_failed') {
+    const current = result.applied ? undefined : result.stored?.status;
+    return current === undefined || !SETTLED.has(current);
+  }
+  if (!result.applied) return false;
+  const previous = result.previous;
+  return !previous || previous.status !== update.status || previous.lastEventId === update.eventId;
+}
+
 /** The record's customer id: the one stored before, or for a record this event created, the invoice metadata's. */
 function customerIdOf(update: InvoiceUpdate, result: InvoiceUpdateResult): string | undefined {
-  return (result.applied ? result.previous?.customerId : undefined) ?? update.customerId;
+  return (result.applied ? result.previous?.customerId : result.stored?.customerId) ?? update.customerId;
 }

@@ -51,7 +51,11 @@ export interface InvoiceUpdate {
 }
 
 export type InvoiceUpdateResult =
-  | { readonly applied: false }
+  | {
+      readonly applied: false;
+      /** The record that is further along (or newer), as it is stored. */
+      readonly stored?: { readonly status: InvoiceStatus; readonly customerId?: string };
+    }
   | {
       readonly applied: true;
       /** The record as it was before, when there was one. */

@@ -121,6 +121,18 @@ describe('billing-handler bundle: invoices', () => {
       ['invoice-overdue', fixtureEvent('invoice.overdue').id],
     ]);
   });
+
+  it('announces a failed attempt on an overdue invoice and keeps it overdue', async () => {
+    const overdue = fixtureEvent('invoice.overdue');
+    const laterFailure = { ...fixtureEvent('invoice.payment_failed'), id: 'evt_1SwYd22eZvKYlo2CpAyFa1l3', created: overdue.created + 3600 };
+    for (const event of [fixtureEvent('invoice.finalized'), overdue, laterFailure]) expect((await deliver(event)).statusCode).toBe(200);
+
+    expect(await harness.invoice(overdue.data.object.id)).toMatchObject({ status: 'overdue', lastEventId: overdue.id });
+    expect((await harness.messages()).map((m) => [m.attributes.type, m.attributes.eventId])).toEqual([
+      ['invoice-overdue', overdue.id],
+      ['payment-failed', laterFailure.id],
+    ]);
+  });
 });
 
 describe('billing-handler bundle: exactly-once effects', () => {

@@ -61,12 +61,23 @@ describe('invoiceNotification', () => {
     );
   });
 
-  it('announces every failed attempt, but nothing for a stale event', () => {
-    expect(
-      invoiceNotification(updateFor('invoice.payment_failed'), { applied: true, previous: { status: 'payment_failed', lastEventId: 'evt_first' } }, false)
-        ?.subject,
-    ).toBe('Payment failed: invoice ACME-0042 ($123.45 due)');
-    expect(invoiceNotification(updateFor('invoice.payment_failed'), { applied: false }, false)).toBeUndefined();
+  it('announces every failed attempt until the invoice is settled, also one that leaves an overdue invoice overdue', () => {
+    const failed = updateFor('invoice.payment_failed');
+    expect(invoiceNotification(failed, { applied: true, previous: { status: 'payment_failed', lastEventId: 'evt_first' } }, false)?.subject).toBe(
+      'Payment failed: invoice ACME-0042 ($123.45 due)',
+    );
+    for (const status of ['overdue', 'uncollectible', 'payment_failed'] as const) {
+      expect(invoiceNotification(failed, { applied: false, stored: { status, customerId: 'acme' } }, false)?.attributes, status).toMatchObject({
+        type: 'payment-failed',
+        customer: 'acme',
+      });
+    }
+    for (const status of ['paid', 'void'] as const) expect(invoiceNotification(failed, { applied: false, stored: { status } }, false), status).toBeUndefined();
+  });
+
+  it('announces nothing else for an update that was not applied', () => {
+    expect(invoiceNotification(updateFor('invoice.paid'), { applied: false, stored: { status: 'void' } }, false)).toBeUndefined();
+    expect(invoiceNotification(updateFor('invoice.overdue'), { applied: false, stored: { status: 'paid' } }, false)).toBeUndefined();
   });
 
   it('has nothing to say about finalized, voided or uncollectible invoices', () => {
