@@ -1,7 +1,6 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { invoiceRecord } from '../../src/billing/records.js';
-import type { LedgerEntry } from '../../src/billing/types.js';
 import { invoiceKey } from '../../src/store/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { memoryWebhookStore } from '../../src/store/memoryWebhookStore.js';
@@ -9,6 +8,7 @@ import { dynamoInvoiceStore } from '../../src/store/webhookStore.js';
 import type { InvoiceEventType, StripeInvoice } from '../../src/webhooks/events.js';
 import { invoiceNotification, invoiceUpdateFrom } from '../../src/webhooks/invoices.js';
 import type { InvoiceStore, Notification } from '../../src/webhooks/ports.js';
+import { acmeOverageEntry } from '../support/billing.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { webhookTables } from '../support/webhookTables.js';
 
@@ -20,18 +20,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-const entry: LedgerEntry = {
-  customerId: 'acme',
-  period: '2026-11',
-  entryId: 'overage-2026-11-10',
-  kind: 'overage',
-  amountMinor: 9800,
-  currency: 'usd',
-  stripeCustomerId: 'cus_acme0001',
-  description: 'AWS usage above the allowance',
-  status: 'pending',
-  reservedAt: '2026-11-10T07:00:00.000Z',
-};
+const entry = acmeOverageEntry;
 const billedAt = new Date('2026-11-10T07:00:05Z');
 const webhookAt = Date.parse('2026-11-10T07:00:30Z');
 const invoice: StripeInvoice = {

@@ -4,23 +4,12 @@ import { invoiceRecord } from '../../src/billing/records.js';
 import type { LedgerEntry } from '../../src/billing/types.js';
 import { invoiceKey, ledgerHeadKey } from '../../src/store/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
-import { scanTable, useBillingServices } from '../support/billing.js';
+import { acmeOverageEntry, scanTable, useBillingServices } from '../support/billing.js';
 
 const TABLE = 'billing-ledger';
 const services = useBillingServices(TABLE, []);
 
-const entry: LedgerEntry = {
-  customerId: 'acme',
-  period: '2026-11',
-  entryId: 'overage-2026-11-10',
-  kind: 'overage',
-  amountMinor: 9800,
-  currency: 'usd',
-  stripeCustomerId: 'cus_acme0001',
-  description: 'AWS usage above the allowance',
-  status: 'pending',
-  reservedAt: '2026-11-10T07:00:00.000Z',
-};
+const entry = acmeOverageEntry;
 const at = new Date('2026-11-10T07:01:00Z');
 
 describe('dynamoLedger', () => {

@@ -1,5 +1,6 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { LedgerEntry } from '../../src/billing/types.js';
 import { validateBillingConfig, type BillingConfig } from '../../src/config/load.js';
 import type { BillingConfigInput } from '../../src/config/schema.js';
 import type { CostSnapshot, CustomerCosts } from '../../src/costs/types.js';
@@ -49,6 +50,20 @@ export async function scanTable(dynamo: DynamoDBDocumentClient, tableName: strin
   const result = await dynamo.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return result.Items ?? [];
 }
+
+/** Acme's pending overage entry for November 2026, as a run reserves it on the 10th. */
+export const acmeOverageEntry: LedgerEntry = {
+  customerId: 'acme',
+  period: '2026-11',
+  entryId: 'overage-2026-11-10',
+  kind: 'overage',
+  amountMinor: 9800,
+  currency: 'usd',
+  stripeCustomerId: 'cus_acme0001',
+  description: 'AWS usage above the allowance',
+  status: 'pending',
+  reservedAt: '2026-11-10T07:00:00.000Z',
+};
 
 export const acme = { id: 'acme', name: 'Acme Corp', match: '111111111111', stripeCustomerId: 'cus_acme0001', allowance: 100, markupPercent: 10 };
 export const globex = { id: 'globex', name: 'Globex', match: '222222222222', stripeCustomerId: 'cus_globex01', allowance: 50, markupPercent: 0 };
