@@ -2,7 +2,8 @@
 # Production deploy: scripts/deploy.sh prod REGION with the conservative budget threshold (1000 USD), deletion
 # protection on the tables, and the change set shown before it is executed (and confirmed, in a terminal).
 #   GITHUB_REPOSITORY=OWNER/REPO scripts/deploy-prod.sh REGION
-# In GitHub Actions the prod environment's required reviewers are the confirmation, so no prompt is shown there.
+# In GitHub Actions no prompt is shown: deploy.yml runs it twice, with CHANGE_SET_ONLY=true to plan and with
+# EXECUTE_CHANGE_SET=<that change set> to execute, each job approved by the prod environment's reviewers.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -10,6 +10,10 @@
 #   DELETION_PROTECTION   true to protect the tables outside prod (default false; prod always protects)
 #   CONFIRM_CHANGE_SET    true to ask before executing the change set (default false; deploy-prod.sh sets it
 #                         when run in a terminal)
+#   CHANGE_SET_ONLY       true to create and show the change set and stop; its ARN becomes the step output
+#                         change-set (deploy.yml's prod-plan job)
+#   EXECUTE_CHANGE_SET    ARN of a change set created earlier to execute instead of creating one, or "none" when
+#                         that plan had nothing to change (deploy.yml's prod job, after the reviewers read the plan)
 #   ALERT_EMAIL, LOG_RETENTION_DAYS, WEBHOOK_SECRET_PARAMETER, STRIPE_SECRET_KEY_PARAMETER, STACK_NAME_PREFIX,
 #   TAGS_FILE (default scripts/stack-tags.env), GITHUB_REPOSITORY_OWNER_ID / GITHUB_REPOSITORY_ID (set by Actions)
 set -euo pipefail
@@ -24,11 +28,17 @@ parse_environment_and_region "$0" "$@"
 BUDGET_THRESHOLD="${BUDGET_THRESHOLD:-800}"
 DELETION_PROTECTION="${DELETION_PROTECTION:-false}"
 CONFIRM_CHANGE_SET="${CONFIRM_CHANGE_SET:-false}"
+CHANGE_SET_ONLY="${CHANGE_SET_ONLY:-false}"
+EXECUTE_CHANGE_SET="${EXECUTE_CHANGE_SET:-}"
 WEBHOOK_SECRET_PARAMETER="${WEBHOOK_SECRET_PARAMETER:-/stripe/webhook-secret}"
 STRIPE_SECRET_KEY_PARAMETER="${STRIPE_SECRET_KEY_PARAMETER:-/stripe/secret-key}"
 LOG_RETENTION_DAYS="${LOG_RETENTION_DAYS:-30}"
 [[ "$BUDGET_THRESHOLD" =~ ^[0-9]+$ ]] || die "BUDGET_THRESHOLD must be a whole number of USD (got '$BUDGET_THRESHOLD')"
 [[ "$DELETION_PROTECTION" == true || "$DELETION_PROTECTION" == false ]] || die "DELETION_PROTECTION must be true or false"
+[[ "$CHANGE_SET_ONLY" == true || "$CHANGE_SET_ONLY" == false ]] || die "CHANGE_SET_ONLY must be true or false"
+[[ "$CHANGE_SET_ONLY" == false || -z "$EXECUTE_CHANGE_SET" ]] || die "set CHANGE_SET_ONLY or EXECUTE_CHANGE_SET, not both"
+[[ -z "$EXECUTE_CHANGE_SET" || "$EXECUTE_CHANGE_SET" == none || "$EXECUTE_CHANGE_SET" =~ ^arn:aws[a-z-]*:cloudformation:[^:]+:[0-9]{12}:changeSet/ ]] ||
+  die "EXECUTE_CHANGE_SET must be a change set ARN (arn:aws:cloudformation:REGION:ACCOUNT:changeSet/NAME/ID) or none (got '$EXECUTE_CHANGE_SET')"
 
 STACK="$STACK_NAME_PREFIX-$ENVIRONMENT"
 BOOTSTRAP_STACK="$STACK_NAME_PREFIX-bootstrap-$ENVIRONMENT"
@@ -60,28 +70,6 @@ log "SSM parameters"
 require_secure_parameter "$WEBHOOK_SECRET_PARAMETER" "$REGION"
 require_secure_parameter "$STRIPE_SECRET_KEY_PARAMETER" "$REGION"
 
-# ------------------------------------------------------------------ build and upload
-log "building the Lambda"
-(cd "$ROOT" && node scripts/build.mjs lambda)
-BUNDLE_DIR="$ROOT/lambda/billing-handler/dist"
-[[ -f "$BUNDLE_DIR/handler.cjs" ]] || die "build did not produce $BUNDLE_DIR/handler.cjs"
-# Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
-CODE_HASH="$(cat "$BUNDLE_DIR"/* | sha256sum | cut -c1-16)"
-ARTIFACT_KEY="lambda/billing-handler-$CODE_HASH.zip"
-ZIP_DIR="$(mktemp -d)"
-trap 'rm -rf "$ZIP_DIR"' EXIT
-ZIP="$ZIP_DIR/billing-handler.zip"
-(cd "$BUNDLE_DIR" && zip -q -X -r "$ZIP" .)
-log "uploading s3://$BUCKET/$ARTIFACT_KEY"
-aws s3 cp --region "$REGION" --only-show-errors "$ZIP" "s3://$BUCKET/$ARTIFACT_KEY"
-
-TEMPLATE_KEY="templates/$STACK-$(sha256sum "$TEMPLATE" | cut -c1-16).yaml"
-aws s3 cp --region "$REGION" --only-show-errors "$TEMPLATE" "s3://$BUCKET/$TEMPLATE_KEY"
-log "validate-template"
-aws cloudformation validate-template --region "$REGION" \
-  --template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$TEMPLATE_KEY" >/dev/null ||
-  die "CloudFormation rejected infrastructure.yaml (see above)"
-
 # ------------------------------------------------------------------ change set
 stack_status="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
   --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE)"
@@ -92,53 +80,111 @@ case "$stack_status" in
   *) wait_for=stack-update-complete ;;
 esac
 
-parameters=(
-  "Environment=$ENVIRONMENT"
-  "DeletionProtection=$DELETION_PROTECTION"
-  "LogRetentionDays=$LOG_RETENTION_DAYS"
-  "ArtifactBucket=$BUCKET"
-  "ArtifactKey=$ARTIFACT_KEY"
-  "WebhookSecretParameter=$WEBHOOK_SECRET_PARAMETER"
-  "StripeSecretKeyParameter=$STRIPE_SECRET_KEY_PARAMETER"
-  "BudgetThreshold=$BUDGET_THRESHOLD"
-  "AlertEmail=${ALERT_EMAIL:-}"
-  "GitHubOwner=$GITHUB_OWNER"
-  "GitHubRepository=$GITHUB_REPOSITORY_NAME"
-  "GitHubOwnerId=${GITHUB_REPOSITORY_OWNER_ID:-}"
-  "GitHubRepositoryId=${GITHUB_REPOSITORY_ID:-}"
-  "PermissionsBoundaryArn=$BOUNDARY"
-  "${TAG_ARGS[@]}"
-)
+# create_change_set: builds and uploads the Lambda and the template, then creates the change set (sets change_set,
+# empty when there is nothing to change).
+create_change_set() {
+  log "building the Lambda"
+  (cd "$ROOT" && node scripts/build.mjs lambda)
+  BUNDLE_DIR="$ROOT/lambda/billing-handler/dist"
+  [[ -f "$BUNDLE_DIR/handler.cjs" ]] || die "build did not produce $BUNDLE_DIR/handler.cjs"
+  # Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
+  CODE_HASH="$(cat "$BUNDLE_DIR"/* | sha256sum | cut -c1-16)"
+  ARTIFACT_KEY="lambda/billing-handler-$CODE_HASH.zip"
+  ZIP_DIR="$(mktemp -d)"
+  trap 'rm -rf "$ZIP_DIR"' EXIT
+  ZIP="$ZIP_DIR/billing-handler.zip"
+  (cd "$BUNDLE_DIR" && zip -q -X -r "$ZIP" .)
+  log "uploading s3://$BUCKET/$ARTIFACT_KEY"
+  aws s3 cp --region "$REGION" --only-show-errors "$ZIP" "s3://$BUCKET/$ARTIFACT_KEY"
 
-log "creating the change set"
-deploy_output="$(aws cloudformation deploy \
-  --region "$REGION" \
-  --stack-name "$STACK" \
-  --template-file "$TEMPLATE" \
-  --s3-bucket "$BUCKET" --s3-prefix templates \
-  --role-arn "$EXECUTION_ROLE" \
-  --capabilities CAPABILITY_IAM \
-  --no-execute-changeset \
-  --no-fail-on-empty-changeset \
-  --parameter-overrides "${parameters[@]}" \
-  --tags "${TAG_ARGS[@]}" 2>&1)" || die "aws cloudformation deploy failed: $deploy_output"
-printf '%s\n' "$deploy_output" >&2
-change_set="$(grep -oE 'arn:aws[a-z-]*:cloudformation:[^ ]+:changeSet/[^ ]+' <<<"$deploy_output" | head -n1 || true)"
+  TEMPLATE_KEY="templates/$STACK-$(sha256sum "$TEMPLATE" | cut -c1-16).yaml"
+  aws s3 cp --region "$REGION" --only-show-errors "$TEMPLATE" "s3://$BUCKET/$TEMPLATE_KEY"
+  log "validate-template"
+  aws cloudformation validate-template --region "$REGION" \
+    --template-url "https://$BUCKET.s3.$REGION.amazonaws.com/$TEMPLATE_KEY" >/dev/null ||
+    die "CloudFormation rejected infrastructure.yaml (see above)"
 
-summary "## Deploy $STACK ($REGION)" ""
-if [[ -z "$change_set" ]]; then
-  log "no changes: $STACK is up to date"
-  summary "No changes: the stack is up to date." ""
-else
+  parameters=(
+    "Environment=$ENVIRONMENT"
+    "DeletionProtection=$DELETION_PROTECTION"
+    "LogRetentionDays=$LOG_RETENTION_DAYS"
+    "ArtifactBucket=$BUCKET"
+    "ArtifactKey=$ARTIFACT_KEY"
+    "WebhookSecretParameter=$WEBHOOK_SECRET_PARAMETER"
+    "StripeSecretKeyParameter=$STRIPE_SECRET_KEY_PARAMETER"
+    "BudgetThreshold=$BUDGET_THRESHOLD"
+    "AlertEmail=${ALERT_EMAIL:-}"
+    "GitHubOwner=$GITHUB_OWNER"
+    "GitHubRepository=$GITHUB_REPOSITORY_NAME"
+    "GitHubOwnerId=${GITHUB_REPOSITORY_OWNER_ID:-}"
+    "GitHubRepositoryId=${GITHUB_REPOSITORY_ID:-}"
+    "PermissionsBoundaryArn=$BOUNDARY"
+    "${TAG_ARGS[@]}"
+  )
+
+  log "creating the change set"
+  deploy_output="$(aws cloudformation deploy \
+    --region "$REGION" \
+    --stack-name "$STACK" \
+    --template-file "$TEMPLATE" \
+    --s3-bucket "$BUCKET" --s3-prefix templates \
+    --role-arn "$EXECUTION_ROLE" \
+    --capabilities CAPABILITY_IAM \
+    --no-execute-changeset \
+    --no-fail-on-empty-changeset \
+    --parameter-overrides "${parameters[@]}" \
+    --tags "${TAG_ARGS[@]}" 2>&1)" || die "aws cloudformation deploy failed: $deploy_output"
+  printf '%s\n' "$deploy_output" >&2
+  change_set="$(grep -oE 'arn:aws[a-z-]*:cloudformation:[^ ]+:changeSet/[^ ]+' <<<"$deploy_output" | head -n1 || true)"
+}
+
+# use_change_set ARN: the change set a plan created, checked to be this stack's and still ready to execute.
+use_change_set() {
+  change_set=""
+  [[ "$1" == none ]] && return
+  local state
+  state="$(aws cloudformation describe-change-set --region "$REGION" --change-set-name "$1" \
+    --query '[StackName,Status,ExecutionStatus]' --output text 2>/dev/null)" ||
+    die "change set $1 was not found (executing another change set deletes it): run the plan again"
+  [[ "$state" == "$STACK"$'\t'CREATE_COMPLETE$'\t'AVAILABLE ]] ||
+    die "change set $1 is not ready to execute on $STACK (stack, status, execution status: ${state//$'\t'/, }): run the plan again"
+  change_set="$1"
+}
+
+# show_change_set: prints the change set's resource changes and writes them to the job summary.
+show_change_set() {
+  local changes
   changes="$(aws cloudformation describe-change-set --region "$REGION" --change-set-name "$change_set" \
     --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement]' --output text)"
   printf '\nChange set %s:\n' "$change_set" >&2
   column -t <<<"$changes" >&2 || printf '%s\n' "$changes" >&2
-  summary "### Change set" "" "| Action | Resource | Type | Replacement |" "| --- | --- | --- | --- |"
+  summary "### Change set" "" "\`$change_set\`" "" "| Action | Resource | Type | Replacement |" "| --- | --- | --- | --- |"
   while IFS=$'\t' read -r action resource type replacement; do
     summary "| $action | $resource | $type | $replacement |"
   done <<<"$changes"
   summary ""
+}
+
+if [[ -n "$EXECUTE_CHANGE_SET" ]]; then
+  use_change_set "$EXECUTE_CHANGE_SET"
+else
+  create_change_set
+fi
+
+summary "## $([[ "$CHANGE_SET_ONLY" == true ]] && echo Plan || echo Deploy) $STACK ($REGION)" ""
+if [[ -z "$change_set" ]]; then
+  log "no changes: $STACK is up to date"
+  summary "No changes: the stack is up to date." ""
+fi
+if [[ "$CHANGE_SET_ONLY" == true ]]; then
+  [[ -z "$change_set" ]] || show_change_set
+  [[ -z "${GITHUB_OUTPUT:-}" ]] || printf 'change-set=%s\n' "${change_set:-none}" >>"$GITHUB_OUTPUT"
+  [[ -z "$change_set" ]] || summary "Not executed yet: the deploy job executes exactly this change set once it is approved."
+  log "done: change set ${change_set:-none} for $STACK, not executed"
+  exit 0
+fi
+if [[ -n "$change_set" ]]; then
+  show_change_set
 
   if [[ "$CONFIRM_CHANGE_SET" == true ]]; then
     read -r -p "Execute this change set on $STACK? Type 'yes' to continue: " answer

@@ -76,7 +76,11 @@ case "$1 $2" in
   "cloudformation deploy")
     # What the real CLI prints for --no-execute-changeset.
     printf '\\nWaiting for changeset to be created..\\nChangeset created successfully. Run the following command to review changes:\\naws cloudformation describe-change-set --change-set-name %s\\n' '${CHANGE_SET}' ;;
-  "cloudformation describe-change-set") printf '${tsv(CHANGES)}\\n' ;;
+  "cloudformation describe-change-set")
+    case "$(option query)" in
+      "[StackName,Status,ExecutionStatus]") printf '%s\\t%s\\t%s\\n' ${STACK} CREATE_COMPLETE "\${STUB_EXECUTION_STATUS:-AVAILABLE}" ;;
+      *) printf '${tsv(CHANGES)}\\n' ;;
+    esac ;;
   "cloudformation execute-change-set" | "cloudformation wait") ;;
   *) echo "unexpected aws $*" >&2; exit 2 ;;
 esac
@@ -121,7 +125,7 @@ const calls = (file: string) =>
     .map((line) => line.split('\t'));
 
 /** Runs scripts/deploy-prod.sh REGION in a fresh run folder, with `smokeStatus` as the webhook's answer. */
-function deployProd(name: string, smokeStatus: string): DeployRun {
+function deployProd(name: string, smokeStatus: string, settings: Record<string, string> = {}): DeployRun {
   const run = join(workdir, name);
   const s3Dir = join(run, 's3');
   const jobSummary = join(run, 'step-summary.md');
@@ -142,6 +146,7 @@ function deployProd(name: string, smokeStatus: string): DeployRun {
       STUB_LOG_DIR: run,
       STUB_S3_DIR: s3Dir,
       STUB_SMOKE_STATUS: smokeStatus,
+      ...settings,
     },
   });
   return {
@@ -265,5 +270,56 @@ describe('scripts/deploy-prod.sh smoke test', () => {
     expect(run.stderr).toContain(`error: smoke test failed: an unsigned POST to ${WEBHOOK_URL} answered 200, expected 400`);
     expect(run.jobSummary).toContain('Smoke test **failed**: an unsigned POST answered 200, expected 400.');
     expect(run.curlCalls.length).toBeGreaterThan(1); // retried: a new API can take a moment to answer
+  });
+});
+
+describe('scripts/deploy-prod.sh as the two prod jobs of deploy.yml: plan, then execute that change set', () => {
+  it('creates and shows the change set, hands its ARN on as a step output, and changes nothing', () => {
+    const run = deployProd('plan', '400', { CHANGE_SET_ONLY: 'true' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(awsCallsOf(run, 'cloudformation', 'deploy')).toHaveLength(1);
+    expect(indexOfCall(run, 'describe-change-set')).toBeGreaterThan(-1);
+    expect(indexOfCall(run, 'execute-change-set')).toBe(-1);
+    expect(indexOfCall(run, 'wait')).toBe(-1);
+    expect(run.curlCalls).toEqual([]);
+    expect(run.githubOutput).toBe(`change-set=${CHANGE_SET}\n`);
+    expect(run.jobSummary).toContain(`## Plan ${STACK} (${REGION})`);
+    for (const [action, resource] of CHANGES) expect(run.jobSummary).toContain(`| ${action} | ${resource} |`);
+    expect(run.jobSummary).toContain('Not executed yet');
+  });
+
+  it('executes exactly the planned change set, without building or creating another, then smoke-tests', () => {
+    const run = deployProd('execute', '400', { EXECUTE_CHANGE_SET: CHANGE_SET });
+    expect(run.status, run.stderr).toBe(0);
+    expect(awsCallsOf(run, 'cloudformation', 'deploy')).toEqual([]);
+    expect(awsCallsOf(run, 's3', 'cp')).toEqual([]);
+    expect(awsCallsOf(run, 'cloudformation', 'execute-change-set')).toEqual([expect.arrayContaining([CHANGE_SET])]);
+    expect(run.jobSummary).toContain(`| ${CHANGES[0]![0]} | ${CHANGES[0]![1]} |`);
+    expect(run.curlCalls).toHaveLength(1);
+  });
+
+  it('only smoke-tests when the plan had nothing to change', () => {
+    const run = deployProd('execute-nothing', '400', { EXECUTE_CHANGE_SET: 'none' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(indexOfCall(run, 'execute-change-set')).toBe(-1);
+    expect(run.jobSummary).toContain('No changes: the stack is up to date.');
+    expect(run.curlCalls).toHaveLength(1);
+  });
+
+  it('refuses a change set that is no longer ready (another deploy ran in between) and asks for a new plan', () => {
+    const run = deployProd('execute-stale', '400', { EXECUTE_CHANGE_SET: CHANGE_SET, STUB_EXECUTION_STATUS: 'OBSOLETE' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `change set ${CHANGE_SET} is not ready to execute on ${STACK} (stack, status, execution status: ${STACK}, CREATE_COMPLETE, OBSOLETE): run the plan again`,
+    );
+    expect(indexOfCall(run, 'execute-change-set')).toBe(-1);
+  });
+
+  it('names the accepted form of EXECUTE_CHANGE_SET', () => {
+    const run = deployProd('execute-bad', '400', { EXECUTE_CHANGE_SET: 'my-change-set' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "EXECUTE_CHANGE_SET must be a change set ARN (arn:aws:cloudformation:REGION:ACCOUNT:changeSet/NAME/ID) or none (got 'my-change-set')",
+    );
   });
 });
