@@ -7,6 +7,7 @@ import { parsePeriod } from '../src/period.js';
 import { stripeBilling } from '../src/stripe/billing.js';
 import { costSnapshot } from '../test/support/billing.js';
 import { startStripeServer } from '../test/support/stripeServer.js';
+import { measureSection } from './markdown.js';
 import { countingMemoryLedger } from './memoryLedger.js';
 
 const CUSTOMERS = 1_000;
@@ -66,7 +67,7 @@ const limited = await bill(prepare(customers(SAMPLE, 's')), countingMemoryLedger
 
 const invoices = first.outcome.invoices.length;
 const perInvoice = first.requests / invoices;
-const rows = [
+const rows: Array<[string, string]> = [
   ['Customers billed', `${invoices} of ${CUSTOMERS}`],
   ['Stripe requests', String(first.requests)],
   ['Requests per invoice', perInvoice.toFixed(2)],
@@ -86,15 +87,6 @@ const rows = [
   ],
   ['Peak RSS (bench process, local Stripe server included)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`],
 ];
-console.log(
-  [
-    '## Billing: 1,000 customers against the local Stripe server',
-    '',
-    '| Measure | Value |',
-    '| --- | --- |',
-    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
-    '',
-  ].join('\n'),
-);
+console.log(measureSection('Billing: 1,000 customers against the local Stripe server', rows));
 
 await stripe.close();

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import Stripe from 'stripe';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../src/webhooks/service.js';
 import { jsonTelemetry } from '../src/webhooks/telemetry.js';
+import { startDynalite } from '../test/support/dynalite.js';
 import { createWebhookTables } from '../test/support/webhookLambda.js';
 import { bundleLambda } from '../scripts/lambdaBundle.mjs';
+import { measureSection } from './markdown.js';
 
 const SECRET = 'whsec_benchSecret0123456789';
 const THROUGHPUT_EVENTS = 1000;
@@ -113,8 +114,8 @@ function coldLoads(bundle: string, dir: string): { loadMs: number; processMs: nu
 }
 
 async function throughput(bundle: string): Promise<{ events: number; seconds: number; statuses: Record<number, number> }> {
-  const database = dynalite({ createTableMs: 0 });
-  const dynamoEndpoint = await listen(database);
+  const database = await startDynalite();
+  const dynamoEndpoint = database.endpoint;
   const fakes = fakeSsmAndSns();
   const fakeEndpoint = await listen(fakes);
   const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
@@ -148,7 +149,7 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
     process.stdout.write = write;
   }
   const seconds = (performance.now() - started) / 1000;
-  await new Promise((done) => database.close(done));
+  await database.stop();
   await new Promise((done) => fakes.close(done));
   dynamo.destroy();
   return { events: handled, seconds, statuses };
@@ -188,7 +189,7 @@ const cold = coldLoads(bundle, dir);
 const flow = await throughput(bundle);
 const own = await overhead();
 
-const rows = [
+const rows: Array<[string, string]> = [
   ['Bundle size (lambda/billing-handler, minified CJS)', `${(bytes / 1024).toFixed(0)} KiB (${(gzipped / 1024).toFixed(0)} KiB gzipped)`],
   ['Cold load: require() of the bundle in a fresh process (median of 7)', `${cold.loadMs.toFixed(1)} ms`],
   ['Cold load: whole fresh process loading the bundle vs an empty one', `${cold.processMs.toFixed(0)} ms vs ${cold.baselineMs.toFixed(0)} ms`],
@@ -200,14 +201,9 @@ const rows = [
   ['Handler overhead per event without I/O, p99', `${(own.p99 * 1000).toFixed(0)} µs (${own.events} events; heap after GC ${own.heapMb.toFixed(0)} MB)`],
 ];
 console.log(
-  [
-    '## Webhook handler',
-    '',
+  measureSection(
+    'Webhook handler',
+    rows,
     `Node ${process.version}, ${process.arch}. Overhead = signature check (HMAC), JSON parse, schema validation, routing, status rules, log and metric lines, against in-memory stores.`,
-    '',
-    '| Measure | Value |',
-    '| --- | --- |',
-    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
-    '',
-  ].join('\n'),
+  ),
 );

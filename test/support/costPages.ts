@@ -16,6 +16,22 @@ export function toCostPage(page: SampleCostPage): CostPage {
   };
 }
 
+/** A Cost Explorer response with one group on 1 November 2026, in USD and Estimated (the month is running). */
+export function oneDayPage(keys: string[], amount: string): SampleCostPage {
+  return {
+    GroupDefinitions: [],
+    DimensionValueAttributes: [],
+    ResultsByTime: [
+      {
+        TimePeriod: { Start: '2026-11-01', End: '2026-11-02' },
+        Total: {},
+        Estimated: true,
+        Groups: [{ Keys: keys, Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } }],
+      },
+    ],
+  };
+}
+
 /** An in-memory Cost Explorer for unit tests: serves the given pages by token and records each query. */
 export function pagedCostExplorer(pages: readonly SampleCostPage[], forecast?: string) {
   const queries: Array<{ query: CostQuery; token: string | undefined }> = [];

@@ -3,21 +3,9 @@ import { runCostCheck } from '../../src/costCheck/run.js';
 import { fromUnits } from '../../src/money.js';
 import { monthPeriod } from '../../src/period.js';
 import { demoConfig } from '../support/snapshots.js';
-import { pagedCostExplorer } from '../support/costPages.js';
-import type { SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
+import { oneDayPage, pagedCostExplorer } from '../support/costPages.js';
 
-const oneDay = (account: string, amount: string): SampleCostPage => ({
-  GroupDefinitions: [],
-  DimensionValueAttributes: [],
-  ResultsByTime: [
-    {
-      TimePeriod: { Start: '2026-11-01', End: '2026-11-02' },
-      Total: {},
-      Estimated: true,
-      Groups: [{ Keys: [account, 'AWS Lambda'], Metrics: { UnblendedCost: { Amount: amount, Unit: 'USD' } } }],
-    },
-  ],
-});
+const oneDay = (account: string, amount: string) => oneDayPage([account, 'AWS Lambda'], amount);
 
 describe('the cost check run', () => {
   const options = {

@@ -7,7 +7,7 @@ import { buildCostQuery, groupValue } from '../../../src/costs/query.js';
 import { fromUnits, parseAmount, sum } from '../../../src/money.js';
 import { monthPeriod } from '../../../src/period.js';
 import { sampleCostPages, type SampleCostPage } from '../../../scripts/demo/sampleCosts.mjs';
-import { pagedCostExplorer } from '../../support/costPages.js';
+import { oneDayPage, pagedCostExplorer } from '../../support/costPages.js';
 import { readFileSync } from 'node:fs';
 
 const demoConfig = parseBillingConfig(readFileSync('scripts/demo/billing.config.yaml', 'utf8'));
@@ -91,19 +91,7 @@ describe('collecting costs', () => {
 
   it('gives everything to the one customer with allocation NONE and groups by service only', async () => {
     const single = parseBillingConfig('allocation: NONE\ncustomers:\n  - {id: solo, name: Solo, stripeCustomerId: cus_solo1, allowance: 100}');
-    const servicePage: SampleCostPage = {
-      GroupDefinitions: [],
-      DimensionValueAttributes: [],
-      ResultsByTime: [
-        {
-          TimePeriod: { Start: '2026-11-01', End: '2026-11-02' },
-          Total: {},
-          Estimated: true,
-          Groups: [{ Keys: ['AWS Lambda'], Metrics: { UnblendedCost: { Amount: '3.5', Unit: 'USD' } } }],
-        },
-      ],
-    };
-    const { port, queries } = pagedCostExplorer([servicePage]);
+    const { port, queries } = pagedCostExplorer([oneDayPage(['AWS Lambda'], '3.5')]);
     const snapshot = await collectCosts(port, single, options);
     expect(queries[0]?.query.groupBy).toEqual([{ type: 'DIMENSION', key: 'SERVICE' }]);
     expect(snapshot.customers[0]).toMatchObject({ customerId: 'solo', cost: 3_500_000, services: [{ service: 'AWS Lambda', amount: 3_500_000 }] });
