@@ -92,7 +92,7 @@ function parseAllocation(text: string): Allocation {
 }
 
 /** "customers[1].stripeCustomerId: "cus" is not accepted; expected a Stripe customer id such as cus_Q1a2b3" */
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const field = issue.path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
   if (issue.code === 'unrecognized_keys') {
     return `${field || 'config'}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling against the README's configuration reference)`;
