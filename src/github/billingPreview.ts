@@ -23,8 +23,7 @@ export interface PullRequestRef {
 /** The pull request of a `pull_request` event, from the runner's event payload. */
 export function pullRequestFromContext(context: typeof actionsContext): PullRequestRef {
   const pullRequest = context.payload.pull_request as
-    | { number: number; base: { sha: string; repo: { full_name: string } }; head: { repo: { full_name: string } | null } }
-    | undefined;
+    { number: number; base: { sha: string; repo: { full_name: string } }; head: { repo: { full_name: string } | null } } | undefined;
   if (!pullRequest) {
     throw new ConfigError([`event ${context.eventName ?? '(none)'} has no pull request; expected the billing preview to run on pull_request`]);
   }
@@ -43,14 +42,25 @@ export function githubPreviewAdapter(octokit: Octokit, pullRequest: PullRequestR
   return {
     async latestCostReport(): Promise<FoundCostReport | undefined> {
       const { data } = await call('list the cost check runs', () =>
-        octokit.rest.actions.listWorkflowRuns({ ...repo, workflow_id: source.workflow, branch: source.branch, event: 'schedule', status: 'completed', per_page: RUNS_SCANNED }),
+        octokit.rest.actions.listWorkflowRuns({
+          ...repo,
+          workflow_id: source.workflow,
+          branch: source.branch,
+          event: 'schedule',
+          status: 'completed',
+          per_page: RUNS_SCANNED,
+        }),
       );
       for (const run of data.workflow_runs) {
         const name = `cost-report-${run.id}`;
-        const { data: list } = await call(`list the artifacts of run ${run.id}`, () => octokit.rest.actions.listWorkflowRunArtifacts({ ...repo, run_id: run.id, name }));
+        const { data: list } = await call(`list the artifacts of run ${run.id}`, () =>
+          octokit.rest.actions.listWorkflowRunArtifacts({ ...repo, run_id: run.id, name }),
+        );
         const artifact = list.artifacts.find((candidate) => candidate.name === name && !candidate.expired);
         if (!artifact) continue;
-        const download = await call(`download artifact ${name}`, () => octokit.rest.actions.downloadArtifact({ ...repo, artifact_id: artifact.id, archive_format: 'zip' }));
+        const download = await call(`download artifact ${name}`, () =>
+          octokit.rest.actions.downloadArtifact({ ...repo, artifact_id: artifact.id, archive_format: 'zip' }),
+        );
         const entry = readZipEntry(Buffer.from(download.data as ArrayBuffer), REPORT_FILE);
         if (!entry) throw new ConfigError([`artifact ${name} has no ${REPORT_FILE}; expected the cost-check workflow's report upload`]);
         return { snapshot: fromCostReport(parseReport(entry, name), `artifact ${name}`), runUrl: run.html_url };

@@ -25,10 +25,26 @@ export interface CustomerTerms {
 export type CustomerChange =
   | { readonly status: 'added'; readonly customerId: string; readonly after: CustomerTerms }
   | { readonly status: 'removed'; readonly customerId: string; readonly before: CustomerTerms }
-  | { readonly status: 'changed'; readonly customerId: string; readonly before: CustomerTerms; readonly after: CustomerTerms; readonly fields: readonly TermField[] };
+  | {
+      readonly status: 'changed';
+      readonly customerId: string;
+      readonly before: CustomerTerms;
+      readonly after: CustomerTerms;
+      readonly fields: readonly TermField[];
+    };
 
 export type TermField = keyof Omit<CustomerTerms, 'failure'>;
-const TERM_FIELDS: readonly TermField[] = ['name', 'currency', 'allowance', 'markupPercent', 'mode', 'match', 'stripeCustomerId', 'charge', 'projectedInvoiceMinor'];
+const TERM_FIELDS: readonly TermField[] = [
+  'name',
+  'currency',
+  'allowance',
+  'markupPercent',
+  'mode',
+  'match',
+  'stripeCustomerId',
+  'charge',
+  'projectedInvoiceMinor',
+];
 
 export interface ProjectedTotal {
   readonly currency: string;
@@ -99,7 +115,13 @@ function plansById(config: BillingConfig, snapshot: CostSnapshot | undefined): M
 
 function planRequest(config: BillingConfig, snapshot: CostSnapshot): PlanRequest {
   const [year, month] = snapshot.period.split('-').map(Number) as [number, number];
-  return { mode: 'scheduled', period: monthPeriod(year, month), now: new Date(snapshot.generatedAt), billing: config.billing, windowStart: snapshot.window.start };
+  return {
+    mode: 'scheduled',
+    period: monthPeriod(year, month),
+    now: new Date(snapshot.generatedAt),
+    billing: config.billing,
+    windowStart: snapshot.window.start,
+  };
 }
 
 /** The same report with each customer's month-end forecast in place of its cost to date. */

@@ -41,7 +41,9 @@ export function renderPreview(preview: BillingPreview, context: PreviewContext, 
   if (hidden > 0) lines.push('', `…and ${hidden} more customer${hidden === 1 ? '' : 's'}: see the job summary of this run.`);
   lines.push('', `${preview.unchangedCount} other customer${preview.unchangedCount === 1 ? ' is' : 's are'} unchanged.`);
   if (context.report) {
-    const totals = preview.projectedTotals.map((total) => `${formatMinor(total.beforeMinor, total.currency)} → ${formatMinor(total.afterMinor, total.currency)}`);
+    const totals = preview.projectedTotals.map(
+      (total) => `${formatMinor(total.beforeMinor, total.currency)} → ${formatMinor(total.afterMinor, total.currency)}`,
+    );
     lines.push(`Projected invoices for ${periodLabel(context.report.period)}, all customers: ${totals.join(', ')}.`);
   }
   lines.push(
@@ -80,7 +82,9 @@ function changeRow(change: CustomerChange): string {
     figure((terms) => formatMoney(terms.allowance, terms.currency)),
     figure((terms) => `${terms.markupPercent} %`),
     figure((terms) => (terms.charge === undefined ? 'no costs' : formatMoney(terms.charge, terms.currency))),
-    figure((terms) => (terms.failure ? 'not billable' : terms.projectedInvoiceMinor === undefined ? '—' : formatMinor(terms.projectedInvoiceMinor, terms.currency))),
+    figure((terms) =>
+      terms.failure ? 'not billable' : terms.projectedInvoiceMinor === undefined ? '—' : formatMinor(terms.projectedInvoiceMinor, terms.currency),
+    ),
     change.status === 'changed' ? alsoChanged(change.fields, change.after) : '',
   ];
   return `| ${cells.join(' | ')} |`;

@@ -81,7 +81,13 @@ export async function startGitHubServer(repository: FakeRepository) {
       const runs = repository.runs
         .filter(wanted)
         .sort((a, b) => b.id - a.id)
-        .map((run) => ({ id: run.id, event: run.event, head_branch: run.branch, status: 'completed', html_url: `https://github.com/${repository.owner}/${repository.repo}/actions/runs/${run.id}` }));
+        .map((run) => ({
+          id: run.id,
+          event: run.event,
+          head_branch: run.branch,
+          status: 'completed',
+          html_url: `https://github.com/${repository.owner}/${repository.repo}/actions/runs/${run.id}`,
+        }));
       return json(response, 200, { total_count: runs.length, workflow_runs: runs });
     }
     if (request.method === 'GET' && (match = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(path))) {
@@ -117,7 +123,11 @@ export async function startGitHubServer(repository: FakeRepository) {
       }
       if (request.method === 'POST') {
         if (repository.readOnlyTokens.has(token)) return json(response, 403, { message: 'Resource not accessible by integration' });
-        const comment = { id: (nextCommentId += 1), body: (JSON.parse(request.body) as { body: string }).body, user: { login: 'github-actions[bot]', type: 'Bot' } };
+        const comment = {
+          id: (nextCommentId += 1),
+          body: (JSON.parse(request.body) as { body: string }).body,
+          user: { login: 'github-actions[bot]', type: 'Bot' },
+        };
         repository.comments.set(number, [...comments, comment]);
         return json(response, 201, comment);
       }

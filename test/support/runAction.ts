@@ -16,9 +16,16 @@ export interface ActionRun {
 /**
  * Runs a built action the way the Actions runner does: `node dist/index.js` with each input as INPUT_<NAME>
  * and the summary and output files created beforehand. Asynchronous, so servers in this process keep answering.
+ * `files` are written into the working directory first (the checkout, for inputs given as relative paths).
  */
-export async function runAction(action: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+export async function runAction(
+  action: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): Promise<ActionRun> {
   const workdir = mkdtempSync(join(tmpdir(), `${action}-`));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(workdir, name), text);
   const summaryFile = join(workdir, 'summary.md');
   const outputFile = join(workdir, 'output.txt');
   writeFileSync(summaryFile, '');

@@ -19,7 +19,10 @@ const proposed = parseBillingConfig(proposedConfigText());
 
 async function context(): Promise<PreviewContext> {
   const snapshot = await demoSnapshot();
-  return { configPath: 'billing.config.yaml', report: { ...snapshot, generatedAt: '2026-11-15T06:00:00.000Z', runUrl: 'https://github.com/o/r/actions/runs/102' } };
+  return {
+    configPath: 'billing.config.yaml',
+    report: { ...snapshot, generatedAt: '2026-11-15T06:00:00.000Z', runUrl: 'https://github.com/o/r/actions/runs/102' },
+  };
 }
 
 const byId = (changes: readonly CustomerChange[]) => Object.fromEntries(changes.map((change) => [change.customerId, change]));
@@ -39,7 +42,7 @@ describe('billing preview: the plan under the base and the proposed config', () 
     expect(changes.globex?.status === 'changed' && changes.globex.fields).toEqual(['markupPercent', 'charge']);
   });
 
-  it("computes the charge as cost with markup and the projected invoice as the forecast charge above the allowance", async () => {
+  it('computes the charge as cost with markup and the projected invoice as the forecast charge above the allowance', async () => {
     const snapshot = await demoSnapshot();
     const acmeCosts = snapshot.customers.find((costs) => costs.customerId === 'acme')!;
     const globexCosts = snapshot.customers.find((costs) => costs.customerId === 'globex')!;
@@ -47,7 +50,8 @@ describe('billing preview: the plan under the base and the proposed config', () 
     const acme = changes.acme as Extract<CustomerChange, { status: 'changed' }>;
     const globex = changes.globex as Extract<CustomerChange, { status: 'changed' }>;
     expect(acme.after.charge).toBe(applyMarkup(acmeCosts.cost, 10));
-    const projected = (forecast: number, markup: number, allowance: number) => toMinorUnits(Math.max(0, applyMarkup(forecast, markup) - fromUnits(allowance)), 'usd');
+    const projected = (forecast: number, markup: number, allowance: number) =>
+      toMinorUnits(Math.max(0, applyMarkup(forecast, markup) - fromUnits(allowance)), 'usd');
     expect(acme.before.projectedInvoiceMinor).toBe(projected(acmeCosts.forecast, 10, 800));
     expect(acme.after.projectedInvoiceMinor).toBe(projected(acmeCosts.forecast, 10, 1000));
     expect(acme.before.projectedInvoiceMinor).toBeGreaterThan(acme.after.projectedInvoiceMinor!);
@@ -102,7 +106,13 @@ describe('billing preview: the plan under the base and the proposed config', () 
   });
 
   it('lists an invalid config’s problems with their lines', () => {
-    const body = renderInvalidConfig([{ message: 'customers[0].allowance is -5; expected a monthly allowance of 0 or more', line: 7 }, { message: 'config: cannot be read', line: undefined }], 'billing.config.yaml');
+    const body = renderInvalidConfig(
+      [
+        { message: 'customers[0].allowance is -5; expected a monthly allowance of 0 or more', line: 7 },
+        { message: 'config: cannot be read', line: undefined },
+      ],
+      'billing.config.yaml',
+    );
     expect(body).toContain('The config is invalid (2 problems)');
     expect(body).toContain('- line 7: customers\\[0\\].allowance is -5; expected a monthly allowance of 0 or more');
     expect(body).toContain('- config: cannot be read');
