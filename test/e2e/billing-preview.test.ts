@@ -79,7 +79,7 @@ beforeEach(() => {
   github.requests.length = 0;
 });
 
-async function preview(configText: string, { fork = false, token = fork ? FORK_TOKEN : WRITE_TOKEN } = {}) {
+async function preview(configText: string, { fork = false, token = fork ? FORK_TOKEN : WRITE_TOKEN }: { fork?: boolean; token?: string } = {}) {
   const configPath = 'billing.config.yaml';
   const headRepo = fork ? 'someone/billing' : `${OWNER}/${REPO}`;
   const eventPath = join(dir, `event-${fork ? 'fork' : 'same'}.json`);
