@@ -71,7 +71,8 @@ TEMPLATE="$ROOT/infrastructure.yaml"
 
 # ------------------------------------------------------------------ pre-deploy checks
 require_tool aws "Install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
-if [[ -z "$LAMBDA_ZIP" ]]; then
+# Only a deploy that builds the Lambda needs Node and npm; the prod execution job of deploy.yml has neither.
+if [[ -z "$LAMBDA_ZIP" && -z "$EXECUTE_CHANGE_SET" ]]; then
   require_tool node "Install Node.js 24 (https://nodejs.org) and run npm ci."
   require_tool zip "Install it with: sudo apt-get install -y zip"
   [[ -d "$ROOT/node_modules" ]] || die "node_modules is missing: run npm ci in $ROOT first"

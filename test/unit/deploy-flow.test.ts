@@ -280,7 +280,7 @@ describe('scripts/deploy-prod.sh happy path', () => {
   });
 });
 
-describe('scripts/deploy-prod.sh with the zip of deploy.yml\'s build job', () => {
+describe("scripts/deploy-prod.sh with the zip of deploy.yml's build job", () => {
   const zipFile = join(workdir, 'prebuilt', 'billing-handler.zip');
   mkdirSync(join(workdir, 'prebuilt'), { recursive: true });
   writeFileSync(zipFile, Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
@@ -299,7 +299,9 @@ describe('scripts/deploy-prod.sh with the zip of deploy.yml\'s build job', () =>
   it('refuses a zip whose digest is not the one it was built with, before any upload', () => {
     const run = deployProd('prebuilt-tampered', '400', { LAMBDA_ZIP: zipFile, LAMBDA_ZIP_SHA256: '0'.repeat(64), SKIP_CFN_LINT: 'true' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`LAMBDA_ZIP ${zipFile} has SHA-256 ${digest}, not the LAMBDA_ZIP_SHA256 ${'0'.repeat(64)} it was built with: not deploying it`);
+    expect(run.stderr).toContain(
+      `LAMBDA_ZIP ${zipFile} has SHA-256 ${digest}, not the LAMBDA_ZIP_SHA256 ${'0'.repeat(64)} it was built with: not deploying it`,
+    );
     expect(awsCallsOf(run, 's3api', 'put-object')).toEqual([]);
     expect(awsCallsOf(run, 'cloudformation', 'deploy')).toEqual([]);
   });

@@ -99,12 +99,14 @@ describe('scripts/deploy.sh pre-deploy checks', () => {
     );
   });
 
-  it('refuses Stripe parameter names outside the environment\'s own /stripe/ENV/ (the permissions boundary)', () => {
+  it("refuses Stripe parameter names outside the environment's own /stripe/ENV/ (the permissions boundary)", () => {
     const { status, stderr } = deploy(['dev', 'eu-west-1'], { STRIPE_SECRET_KEY_PARAMETER: '/stripe/prod/secret-key' });
     expect(status).toBe(1);
-    expect(stderr).toContain("STRIPE_SECRET_KEY_PARAMETER must be an SSM name under /stripe/dev/, such as /stripe/dev/secret-key (got '/stripe/prod/secret-key')");
+    expect(stderr).toContain(
+      "STRIPE_SECRET_KEY_PARAMETER must be an SSM name under /stripe/dev/, such as /stripe/dev/secret-key (got '/stripe/prod/secret-key')",
+    );
     expect(deploy(['dev', 'eu-west-1'], { WEBHOOK_SECRET_PARAMETER: '/stripe/webhook-secret' }).stderr).toContain(
-      "WEBHOOK_SECRET_PARAMETER must be an SSM name under /stripe/dev/",
+      'WEBHOOK_SECRET_PARAMETER must be an SSM name under /stripe/dev/',
     );
   });
 
