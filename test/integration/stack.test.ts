@@ -16,8 +16,9 @@ import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/
 /**
  * Creates infrastructure.yaml in moto's CloudFormation and checks what it built. moto implements no
  * AWS::ApiGatewayV2 resources, so those (and what refers to them) are left out here; test/unit/infrastructure.test.ts
- * covers them and what moto's CloudFormation ignores: point-in-time recovery, TTL, the topic policy and tags, and the
- * function's architecture and log group.
+ * covers them and what moto's CloudFormation ignores: point-in-time recovery, TTL, the topic policy and tags, the
+ * function's architecture and log group, and the alarms and the budget (moto's CloudFormation skips both types), per
+ * Monitoring variant.
  */
 const TAGS = {
   ClientOrganization: 'Acme Corp',
