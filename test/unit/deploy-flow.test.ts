@@ -27,7 +27,7 @@ const CHANGES = [
 const OUTPUTS = [
   ['WebhookUrl', WEBHOOK_URL],
   ['BillingTableName', 'stripe-billing-prod-billing'],
-  ['BillingJobsRoleArn', `arn:aws:iam::${ACCOUNT}:role/stripe-billing-prod-jobs`],
+  ['BillingRoleArn', `arn:aws:iam::${ACCOUNT}:role/stripe-billing-prod-BillingRole-1A2B`],
 ];
 const TAGS = [
   'ClientOrganization=Example Organization',
