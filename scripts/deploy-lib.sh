@@ -92,7 +92,7 @@ load_budget_threshold() {
     [[ "$line" == BUDGET_THRESHOLD=* ]] && BUDGET_THRESHOLD="${line#BUDGET_THRESHOLD=}"
   done <"$file"
   [[ "$BUDGET_THRESHOLD" =~ ^[1-9][0-9]*$ ]] ||
-    die "BUDGET_THRESHOLD in $file must be a whole number of USD above 0, such as BUDGET_THRESHOLD=800 (got '$BUDGET_THRESHOLD')"
+    die "BUDGET_THRESHOLD in $file must be a whole number of USD above 0, written BUDGET_THRESHOLD=<USD> (got '$BUDGET_THRESHOLD')"
 }
 
 # stack_output STACK KEY REGION: one output value of a stack, empty when missing.

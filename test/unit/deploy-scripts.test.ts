@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ describe('scripts/deploy.sh pre-deploy checks', () => {
     const file = join(workdir, 'budget.env');
     writeFileSync(file, 'BUDGET_THRESHOLD=12.5\n');
     expect(deploy(['dev', 'eu-west-1'], { BUDGET_FILE: file }).stderr).toContain(
-      `BUDGET_THRESHOLD in ${file} must be a whole number of USD above 0, such as BUDGET_THRESHOLD=800 (got '12.5')`,
+      `BUDGET_THRESHOLD in ${file} must be a whole number of USD above 0, written BUDGET_THRESHOLD=<USD> (got '12.5')`,
     );
   });
 
@@ -108,6 +108,22 @@ describe('scripts/deploy.sh pre-deploy checks', () => {
     expect(deploy(['dev', 'eu-west-1'], { WEBHOOK_SECRET_PARAMETER: '/stripe/webhook-secret' }).stderr).toContain(
       'WEBHOOK_SECRET_PARAMETER must be an SSM name under /stripe/dev/',
     );
+  });
+
+  it('finds the budget figure in scripts/account-budget.env only: not in the template, the scripts or the workflows', () => {
+    expect(readFileSync('scripts/account-budget.env', 'utf8')).toMatch(/^BUDGET_THRESHOLD=[1-9]\d*$/m);
+    const files = [
+      'infrastructure.yaml',
+      ...readdirSync('scripts')
+        .filter((name) => name.endsWith('.sh'))
+        .map((name) => `scripts/${name}`),
+      ...readdirSync('.github/workflows').map((name) => `.github/workflows/${name}`),
+    ];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/BUDGET_THRESHOLD(:-|=)\d|budget-threshold: .*\d|BUDGET_THRESHOLD \|\|/);
+      expect(text.match(/\b(800|1000)\b/g) ?? [], file).toEqual([]);
+    }
   });
 
   it('accepts only basic or full monitoring', () => {
