@@ -82,6 +82,19 @@ load_tags() {
   done
 }
 
+# load_budget_threshold FILE: sets BUDGET_THRESHOLD from the account's budget file (scripts/account-budget.env), the
+# one place the number is written; a value exported in the environment is not consulted.
+load_budget_threshold() {
+  local file="$1" line
+  [[ -f "$file" ]] || die "budget file $file not found"
+  BUDGET_THRESHOLD=''
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" == BUDGET_THRESHOLD=* ]] && BUDGET_THRESHOLD="${line#BUDGET_THRESHOLD=}"
+  done <"$file"
+  [[ "$BUDGET_THRESHOLD" =~ ^[1-9][0-9]*$ ]] ||
+    die "BUDGET_THRESHOLD in $file must be a whole number of USD above 0, written BUDGET_THRESHOLD=<USD> (got '$BUDGET_THRESHOLD')"
+}
+
 # stack_output STACK KEY REGION: one output value of a stack, empty when missing.
 stack_output() {
   local value

@@ -2,20 +2,28 @@
 # Deploys infrastructure.yaml as <prefix>-ENV:
 #   GITHUB_REPOSITORY=OWNER/REPO scripts/deploy.sh ENV REGION
 # Pre-deploy checks (tools, credentials, cfn-lint, validate-template, the Stripe SecureString parameters), build and
-# upload of the Lambda zip, a change set through `aws cloudformation deploy` that is shown before it is executed,
-# the stack outputs, and a smoke test (an unsigned POST to the webhook must answer 400).
+# upload of the Lambda zip (its S3 version id goes into the change set), a change set through
+# `aws cloudformation deploy` that is shown before it is executed, the stack outputs, and a smoke test (an unsigned
+# POST to the webhook must answer 400). The budget threshold comes from scripts/account-budget.env only.
 #
 # Settings (environment variables):
-#   BUDGET_THRESHOLD      monthly budget in USD (default 800)
+#   MONITORING            basic (default: no custom metrics, 3 alarms) or full (custom metrics, 6 alarms)
+#   ACCOUNT_BUDGET        auto (default: the prod stack creates the account's budget), true or false
 #   DELETION_PROTECTION   true to protect the tables outside prod (default false; prod always protects)
+#   LAMBDA_ZIP            a Lambda zip built beforehand (deploy.yml's build job) instead of building here; needs
+#   LAMBDA_ZIP_SHA256     its SHA-256, checked before the upload
+#   SKIP_CFN_LINT         true when the template was linted beforehand (deploy.yml lints in its build job, which
+#                         holds no AWS credentials)
 #   CONFIRM_CHANGE_SET    true to ask before executing the change set (default false; deploy-prod.sh sets it
 #                         when run in a terminal)
 #   CHANGE_SET_ONLY       true to create and show the change set and stop; its ARN becomes the step output
 #                         change-set (deploy.yml's prod-plan job)
 #   EXECUTE_CHANGE_SET    ARN of a change set created earlier to execute instead of creating one, or "none" when
 #                         that plan had nothing to change (deploy.yml's prod job, after the reviewers read the plan)
-#   ALERT_EMAIL, LOG_RETENTION_DAYS, WEBHOOK_SECRET_PARAMETER, STRIPE_SECRET_KEY_PARAMETER, STACK_NAME_PREFIX,
-#   TAGS_FILE (default scripts/stack-tags.env), GITHUB_REPOSITORY_OWNER_ID / GITHUB_REPOSITORY_ID (set by Actions)
+#   WEBHOOK_SECRET_PARAMETER, STRIPE_SECRET_KEY_PARAMETER  SSM names (default /stripe/ENV/webhook-secret and
+#                         /stripe/ENV/secret-key); any other name must stay under /stripe/ENV/
+#   ALERT_EMAIL, LOG_RETENTION_DAYS, STACK_NAME_PREFIX, TAGS_FILE (default scripts/stack-tags.env), BUDGET_FILE
+#   (default scripts/account-budget.env), GITHUB_REPOSITORY_OWNER_ID / GITHUB_REPOSITORY_ID (set by Actions)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,16 +33,33 @@ source "$SCRIPT_DIR/deploy-lib.sh"
 
 parse_environment_and_region "$0" "$@"
 
-BUDGET_THRESHOLD="${BUDGET_THRESHOLD:-800}"
+load_budget_threshold "${BUDGET_FILE:-$SCRIPT_DIR/account-budget.env}"
+MONITORING="${MONITORING:-basic}"
+ACCOUNT_BUDGET="${ACCOUNT_BUDGET:-auto}"
 DELETION_PROTECTION="${DELETION_PROTECTION:-false}"
 CONFIRM_CHANGE_SET="${CONFIRM_CHANGE_SET:-false}"
 CHANGE_SET_ONLY="${CHANGE_SET_ONLY:-false}"
 EXECUTE_CHANGE_SET="${EXECUTE_CHANGE_SET:-}"
-WEBHOOK_SECRET_PARAMETER="${WEBHOOK_SECRET_PARAMETER:-/stripe/webhook-secret}"
-STRIPE_SECRET_KEY_PARAMETER="${STRIPE_SECRET_KEY_PARAMETER:-/stripe/secret-key}"
+LAMBDA_ZIP="${LAMBDA_ZIP:-}"
+LAMBDA_ZIP_SHA256="${LAMBDA_ZIP_SHA256:-}"
+SKIP_CFN_LINT="${SKIP_CFN_LINT:-false}"
+WEBHOOK_SECRET_PARAMETER="${WEBHOOK_SECRET_PARAMETER:-/stripe/$ENVIRONMENT/webhook-secret}"
+STRIPE_SECRET_KEY_PARAMETER="${STRIPE_SECRET_KEY_PARAMETER:-/stripe/$ENVIRONMENT/secret-key}"
 LOG_RETENTION_DAYS="${LOG_RETENTION_DAYS:-30}"
-[[ "$BUDGET_THRESHOLD" =~ ^[0-9]+$ ]] || die "BUDGET_THRESHOLD must be a whole number of USD (got '$BUDGET_THRESHOLD')"
+[[ "$MONITORING" == basic || "$MONITORING" == full ]] || die "MONITORING must be basic or full (got '$MONITORING')"
+[[ "$ACCOUNT_BUDGET" =~ ^(auto|true|false)$ ]] || die "ACCOUNT_BUDGET must be auto, true or false (got '$ACCOUNT_BUDGET')"
 [[ "$DELETION_PROTECTION" == true || "$DELETION_PROTECTION" == false ]] || die "DELETION_PROTECTION must be true or false"
+[[ "$SKIP_CFN_LINT" == true || "$SKIP_CFN_LINT" == false ]] || die "SKIP_CFN_LINT must be true or false (got '$SKIP_CFN_LINT')"
+# The permissions boundary admits only /stripe/ENV/*: a name elsewhere would deploy a role that cannot read it.
+for setting in WEBHOOK_SECRET_PARAMETER STRIPE_SECRET_KEY_PARAMETER; do
+  [[ "${!setting}" =~ ^/stripe/$ENVIRONMENT/[A-Za-z0-9_.-]+$ ]] ||
+    die "$setting must be an SSM name under /stripe/$ENVIRONMENT/, such as /stripe/$ENVIRONMENT/secret-key (got '${!setting}')"
+done
+if [[ -n "$LAMBDA_ZIP" ]]; then
+  [[ -f "$LAMBDA_ZIP" ]] || die "LAMBDA_ZIP $LAMBDA_ZIP does not exist"
+  [[ "$LAMBDA_ZIP_SHA256" =~ ^[0-9a-f]{64}$ ]] ||
+    die "LAMBDA_ZIP_SHA256 must be the 64 hex digits of the zip's SHA-256 (got '$LAMBDA_ZIP_SHA256')"
+fi
 [[ "$CHANGE_SET_ONLY" == true || "$CHANGE_SET_ONLY" == false ]] || die "CHANGE_SET_ONLY must be true or false"
 [[ "$CHANGE_SET_ONLY" == false || -z "$EXECUTE_CHANGE_SET" ]] || die "set CHANGE_SET_ONLY or EXECUTE_CHANGE_SET, not both"
 [[ -z "$EXECUTE_CHANGE_SET" || "$EXECUTE_CHANGE_SET" == none || "$EXECUTE_CHANGE_SET" =~ ^arn:aws[a-z-]*:cloudformation:[^:]+:[0-9]{12}:changeSet/ ]] ||
@@ -46,19 +71,24 @@ TEMPLATE="$ROOT/infrastructure.yaml"
 
 # ------------------------------------------------------------------ pre-deploy checks
 require_tool aws "Install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
-require_tool node "Install Node.js 24 (https://nodejs.org) and run npm ci."
-require_tool cfn-lint "Install it with: pip install cfn-lint"
-require_tool zip "Install it with: sudo apt-get install -y zip"
+# Only a deploy that builds the Lambda needs Node and npm; the prod execution job of deploy.yml has neither.
+if [[ -z "$LAMBDA_ZIP" && -z "$EXECUTE_CHANGE_SET" ]]; then
+  require_tool node "Install Node.js 24 (https://nodejs.org) and run npm ci."
+  require_tool zip "Install it with: sudo apt-get install -y zip"
+  [[ -d "$ROOT/node_modules" ]] || die "node_modules is missing: run npm ci in $ROOT first"
+fi
+[[ "$SKIP_CFN_LINT" == true ]] || require_tool cfn-lint "Install it with: pip install cfn-lint"
 require_tool curl "Install it with: sudo apt-get install -y curl"
 require_tool sha256sum "Install GNU coreutils."
-[[ -d "$ROOT/node_modules" ]] || die "node_modules is missing: run npm ci in $ROOT first"
 require_github_repository
 load_tags "${TAGS_FILE:-$SCRIPT_DIR/stack-tags.env}"
 ACCOUNT="$(require_credentials "$REGION")"
 log "deploying $STACK to account $ACCOUNT in $REGION"
 
-log "cfn-lint"
-cfn-lint "$TEMPLATE" || die "cfn-lint found problems in infrastructure.yaml"
+if [[ "$SKIP_CFN_LINT" == false ]]; then
+  log "cfn-lint"
+  cfn-lint "$TEMPLATE" || die "cfn-lint found problems in infrastructure.yaml"
+fi
 
 BUCKET="$(stack_output "$BOOTSTRAP_STACK" ArtifactsBucketName "$REGION")"
 EXECUTION_ROLE="$(stack_output "$BOOTSTRAP_STACK" ExecutionRoleArn "$REGION")"
@@ -80,22 +110,40 @@ case "$stack_status" in
   *) wait_for=stack-update-complete ;;
 esac
 
-# create_change_set: builds and uploads the Lambda and the template, then creates the change set (sets change_set,
-# empty when there is nothing to change).
-create_change_set() {
+# lambda_zip: sets ZIP and ARTIFACT_KEY, from LAMBDA_ZIP (checked against its digest) or from a fresh build.
+# Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
+lambda_zip() {
+  if [[ -n "$LAMBDA_ZIP" ]]; then
+    local digest
+    digest="$(sha256sum "$LAMBDA_ZIP" | cut -d' ' -f1)"
+    [[ "$digest" == "$LAMBDA_ZIP_SHA256" ]] ||
+      die "LAMBDA_ZIP $LAMBDA_ZIP has SHA-256 $digest, not the LAMBDA_ZIP_SHA256 $LAMBDA_ZIP_SHA256 it was built with: not deploying it"
+    ZIP="$LAMBDA_ZIP"
+    ARTIFACT_KEY="lambda/billing-handler-${digest:0:16}.zip"
+    return
+  fi
   log "building the Lambda"
   (cd "$ROOT" && node scripts/build.mjs lambda)
   BUNDLE_DIR="$ROOT/lambda/billing-handler/dist"
   [[ -f "$BUNDLE_DIR/handler.cjs" ]] || die "build did not produce $BUNDLE_DIR/handler.cjs"
-  # Content-addressed key: the same code gives the same key, so CloudFormation only updates the function on a change.
   CODE_HASH="$(cat "$BUNDLE_DIR"/* | sha256sum | cut -c1-16)"
   ARTIFACT_KEY="lambda/billing-handler-$CODE_HASH.zip"
   ZIP_DIR="$(mktemp -d)"
   trap 'rm -rf "$ZIP_DIR"' EXIT
   ZIP="$ZIP_DIR/billing-handler.zip"
   (cd "$BUNDLE_DIR" && zip -q -X -r "$ZIP" .)
+}
+
+# create_change_set: uploads the Lambda (pinned by its S3 version id) and the template, then creates the change set
+# (sets change_set, empty when there is nothing to change).
+create_change_set() {
+  lambda_zip
   log "uploading s3://$BUCKET/$ARTIFACT_KEY"
-  aws s3 cp --region "$REGION" --only-show-errors "$ZIP" "s3://$BUCKET/$ARTIFACT_KEY"
+  ARTIFACT_VERSION="$(aws s3api put-object --region "$REGION" --bucket "$BUCKET" --key "$ARTIFACT_KEY" --body "$ZIP" \
+    --query VersionId --output text)" || die "upload of s3://$BUCKET/$ARTIFACT_KEY failed"
+  [[ -n "$ARTIFACT_VERSION" && "$ARTIFACT_VERSION" != None && "$ARTIFACT_VERSION" != null ]] ||
+    die "s3://$BUCKET has no versioning (the upload returned no version id): re-run scripts/bootstrap.sh $ENVIRONMENT $REGION"
+  log "Lambda code: s3://$BUCKET/$ARTIFACT_KEY version $ARTIFACT_VERSION"
 
   TEMPLATE_KEY="templates/$STACK-$(sha256sum "$TEMPLATE" | cut -c1-16).yaml"
   aws s3 cp --region "$REGION" --only-show-errors "$TEMPLATE" "s3://$BUCKET/$TEMPLATE_KEY"
@@ -110,6 +158,9 @@ create_change_set() {
     "LogRetentionDays=$LOG_RETENTION_DAYS"
     "ArtifactBucket=$BUCKET"
     "ArtifactKey=$ARTIFACT_KEY"
+    "ArtifactObjectVersion=$ARTIFACT_VERSION"
+    "Monitoring=$MONITORING"
+    "AccountBudget=$ACCOUNT_BUDGET"
     "WebhookSecretParameter=$WEBHOOK_SECRET_PARAMETER"
     "StripeSecretKeyParameter=$STRIPE_SECRET_KEY_PARAMETER"
     "BudgetThreshold=$BUDGET_THRESHOLD"

@@ -6,7 +6,7 @@ import { dynamoEventLedger, dynamoInvoiceStore, dynamoSubscriptionStore } from '
 import { webhookConfigFrom } from '../../src/webhooks/config.js';
 import { cachedSecrets } from '../../src/webhooks/secrets.js';
 import { createWebhookService, type WebhookService, type WebhookServiceDeps } from '../../src/webhooks/service.js';
-import { jsonTelemetry } from '../../src/webhooks/telemetry.js';
+import { jsonTelemetry, stdoutWriter } from '../../src/webhooks/telemetry.js';
 
 /** Builds the webhook service on AWS from the Lambda's environment; `overrides` swap single adapters (bench, backfill). */
 export function webhookServiceFromEnvironment(
@@ -23,7 +23,7 @@ export function webhookServiceFromEnvironment(
     publish: snsPublisher(createSnsClient(), config.snsTopicArn),
     secrets: cachedSecrets(() => readSecretParameter(ssm, config.secretParameter), config.secretCacheTtlMs),
     verify: stripeSignatureVerifier,
-    telemetry: jsonTelemetry(),
+    telemetry: jsonTelemetry(stdoutWriter, Date.now, { embeddedMetrics: config.metrics === 'emf' }),
     clock: Date.now,
     maxBodyBytes: config.maxBodyBytes,
     ...overrides,

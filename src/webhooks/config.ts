@@ -8,7 +8,12 @@ export interface WebhookConfig {
   readonly secretParameter: string;
   readonly secretCacheTtlMs: number;
   readonly maxBodyBytes: number;
+  /** emf: one embedded-metric-format line per delivery (paid custom metrics); off: the delivery's log line only. */
+  readonly metrics: WebhookMetrics;
 }
+
+export const WEBHOOK_METRICS = ['emf', 'off'] as const;
+export type WebhookMetrics = (typeof WEBHOOK_METRICS)[number];
 
 export const DEFAULT_SECRET_PARAMETER = '/stripe/webhook-secret';
 export const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
@@ -51,6 +56,7 @@ export function webhookConfigFrom(env: Environment): WebhookConfig {
       read('WEBHOOK_SECRET_PARAMETER', PARAMETER_NAME, undefined, 'an SSM parameter name such as /stripe/webhook-secret') || DEFAULT_SECRET_PARAMETER,
     secretCacheTtlMs: positive('SECRET_CACHE_TTL_SECONDS', DEFAULT_SECRET_CACHE_TTL_SECONDS) * 1000,
     maxBodyBytes: positive('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    metrics: (read('WEBHOOK_METRICS', /^(emf|off)$/, undefined, `${WEBHOOK_METRICS.join(' or ')}`) || 'emf') as WebhookMetrics,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -28,13 +28,25 @@ export const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
-export function jsonTelemetry(write: LineWriter = stdoutWriter, clock: () => number = Date.now): Telemetry {
+export interface TelemetryOptions {
+  /**
+   * false: no embedded metrics at all. Every metric name x dimension value is a paid custom metric; without them the
+   * delivery's log line (outcome, event type, status) still answers the questions through Logs Insights.
+   */
+  readonly embeddedMetrics: boolean;
+}
+
+export function jsonTelemetry(
+  write: LineWriter = stdoutWriter,
+  clock: () => number = Date.now,
+  { embeddedMetrics }: TelemetryOptions = { embeddedMetrics: true },
+): Telemetry {
   return {
     log(level, message, fields = {}) {
       write(JSON.stringify({ timestamp: new Date(clock()).toISOString(), level, service: SERVICE_NAME, message, ...fields }));
     },
     delivery(metrics) {
-      write(JSON.stringify(metricsLine(metrics, clock())));
+      if (embeddedMetrics) write(JSON.stringify(metricsLine(metrics, clock())));
     },
   };
 }

@@ -280,4 +280,23 @@ describe('billing-handler bundle: observability', () => {
     expect(typeof metrics[0]?.Latency).toBe('number');
     expect(harness.output.join('\n')).not.toContain(SECRET);
   });
+
+  it('with WEBHOOK_METRICS=off (the basic monitoring of infrastructure.yaml) writes no metrics, only the log line naming outcome and event type', async () => {
+    harness.coldStart({ WEBHOOK_METRICS: 'off' });
+    try {
+      const before = harness.output.length;
+      const event = { ...fixtureEvent('invoice.paid'), id: 'evt_metrics_off' };
+      expect((await deliver(event)).statusCode).toBe(200);
+      await harness.deliver(signedDelivery(JSON.stringify(event), 'whsec_wrong'));
+      const lines = harness.output.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.filter((line) => '_aws' in line)).toEqual([]);
+      expect(harness.output.slice(before).join('\n')).not.toContain('StripeBillingWebhook');
+      expect(lines.map((line) => [line.outcome, line.eventType ?? null, line.statusCode])).toEqual([
+        ['processed', 'invoice.paid', 200],
+        ['rejected', null, 400],
+      ]);
+    } finally {
+      harness.coldStart();
+    }
+  });
 });

@@ -16,8 +16,9 @@ import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/
 /**
  * Creates infrastructure.yaml in moto's CloudFormation and checks what it built. moto implements no
  * AWS::ApiGatewayV2 resources, so those (and what refers to them) are left out here; test/unit/infrastructure.test.ts
- * covers them and what moto's CloudFormation ignores: point-in-time recovery, TTL, the topic policy and tags, and the
- * function's architecture and log group.
+ * covers them and what moto's CloudFormation ignores: point-in-time recovery, TTL, the topic policy and tags, the
+ * function's architecture and log group, and the alarms and the budget (moto's CloudFormation skips both types), per
+ * Monitoring variant.
  */
 const TAGS = {
   ClientOrganization: 'Acme Corp',
@@ -55,7 +56,16 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
   it('leaves out only the HTTP API and what refers to it', () => {
     const missing = Object.keys(template.Resources).filter((id) => !(id in emulated.Resources));
     expect(missing.sort()).toEqual(
-      ['BillingDashboard', 'WebhookApi', 'WebhookApi5xxAlarm', 'WebhookInvokePermission', 'WebhookIntegration', 'WebhookRoute', 'WebhookStage'].sort(),
+      [
+        'BillingDashboard',
+        'RefusedRequestsAlarm',
+        'WebhookApi',
+        'WebhookApi5xxAlarm',
+        'WebhookInvokePermission',
+        'WebhookIntegration',
+        'WebhookRoute',
+        'WebhookStage',
+      ].sort(),
     );
   });
 
@@ -156,20 +166,48 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
         BILLING_TABLE: 'stripe-billing-dev-billing',
         SUBSCRIPTIONS_TABLE: 'stripe-billing-dev-subscriptions',
         SNS_TOPIC_ARN: outputs.AlertTopicArn,
-        WEBHOOK_SECRET_PARAMETER: '/stripe/webhook-secret',
+        WEBHOOK_SECRET_PARAMETER: '/stripe/dev/webhook-secret',
+        WEBHOOK_METRICS: 'off',
       });
     });
 
-    it('outputs the role ARNs of the webhook function and of the scheduled jobs', () => {
+    it('outputs the role ARNs of the webhook function, the cost check and billing, and the dev Stripe parameter names', () => {
       expect(outputs.WebhookFunctionRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-WebhookFunctionRole-/);
-      expect(outputs.BillingJobsRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-BillingJobsRole-/);
+      expect(outputs.CostCheckRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-CostCheckRole-/);
+      expect(outputs.BillingRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/stripe-billing-dev-BillingRole-/);
+      expect(outputs.StripeSecretKeyParameterName).toBe('/stripe/dev/secret-key');
+      expect(outputs.WebhookSecretParameterName).toBe('/stripe/dev/webhook-secret');
     });
 
-    it('trusts the scheduled-jobs role for main and the billing-approval environment of the repository only', async () => {
-      expect(await gitHubSubjects(outputs.BillingJobsRoleArn!)).toEqual([
-        'repo:acme/aws-stripe-billing:ref:refs/heads/main',
+    it('trusts the cost-check role for main only and the billing role for the billing environments only', async () => {
+      expect(await gitHubSubjects(outputs.CostCheckRoleArn!)).toEqual(['repo:acme/aws-stripe-billing:ref:refs/heads/main']);
+      expect(await gitHubSubjects(outputs.BillingRoleArn!)).toEqual([
+        'repo:acme/aws-stripe-billing:environment:billing',
         'repo:acme/aws-stripe-billing:environment:billing-approval',
       ]);
+    });
+
+    it('gives the cost-check role no way to read an SSM parameter, and the billing role only the dev secret key', async () => {
+      const costCheck = (await rolePolicies(outputs.CostCheckRoleArn!)).join('\n');
+      expect(costCheck).toContain('ce:GetCostAndUsage');
+      expect(costCheck).not.toContain('ssm:');
+      const billing = (await rolePolicies(outputs.BillingRoleArn!)).join('\n');
+      expect(billing.replaceAll(' ', '')).toContain(
+        '"Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/stripe/dev/secret-key"',
+      );
+    });
+  });
+
+  describe('a staging stack with full monitoring', () => {
+    let outputs: Record<string, string>;
+    beforeAll(async () => {
+      outputs = await createStack('stripe-billing-staging', emulated, { Environment: 'staging', Monitoring: 'full' });
+    });
+
+    it('turns the embedded metrics on in the webhook function', async () => {
+      const configuration = await getFunctionConfiguration(outputs.WebhookFunctionName!);
+      expect(configuration.Environment?.Variables?.WEBHOOK_METRICS).toBe('emf');
+      expect(configuration.Environment?.Variables?.WEBHOOK_SECRET_PARAMETER).toBe('/stripe/staging/webhook-secret');
     });
   });
 
@@ -195,7 +233,7 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
   });
 
   it('turns on deletion protection for the tables of a prod stack', async () => {
-    const outputs = await createStack('stripe-billing-prod', emulated, { Environment: 'prod', BudgetThreshold: '1000' });
+    const outputs = await createStack('stripe-billing-prod', emulated, { Environment: 'prod' });
     for (const table of [outputs.BillingTableName, outputs.SubscriptionsTableName]) {
       const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: table }));
       expect(Table?.DeletionProtectionEnabled, table).toBe(true);
@@ -240,6 +278,7 @@ async function createStack(stackName: string, template: Template, overrides: Rec
     ArtifactKey: ARTIFACT.key,
     GitHubOwner: 'acme',
     GitHubRepository: 'aws-stripe-billing',
+    BudgetThreshold: '800',
     ...TAGS,
     ...overrides,
   };
@@ -287,6 +326,25 @@ async function roleTrustPolicy(roleArn: string): Promise<{ Statement: Array<{ Co
   const document = /<AssumeRolePolicyDocument>([^<]+)<\/AssumeRolePolicyDocument>/.exec(await response.text())?.[1];
   if (!document) throw new Error(`GetRole ${roleArn} returned no trust policy`);
   return JSON.parse(decodeURIComponent(document.replaceAll('&quot;', '"').replaceAll('&amp;', '&'))) as { Statement: Array<{ Condition?: unknown }> };
+}
+
+/** The text of every inline policy of a role, as IAM returns it (moto prints policies created by CloudFormation as Python dicts). */
+async function rolePolicies(roleArn: string): Promise<string[]> {
+  const roleName = roleArn.split('/').pop()!;
+  const iam = (parameters: Record<string, string>) =>
+    fetch(`${moto.endpoint}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: authorization('iam') },
+      body: new URLSearchParams({ Version: '2010-05-08', RoleName: roleName, ...parameters }),
+    }).then((response) => response.text());
+  const names = [...(await iam({ Action: 'ListRolePolicies' })).matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]!);
+  expect(names.length).toBeGreaterThan(0);
+  const documents: string[] = [];
+  for (const name of names) {
+    const document = /<PolicyDocument>([^<]+)<\/PolicyDocument>/.exec(await iam({ Action: 'GetRolePolicy', PolicyName: name }))?.[1] ?? '';
+    documents.push(decodeURIComponent(document.replaceAll('&quot;', '"').replaceAll('&#x27;', "'").replaceAll('&amp;', '&')).replaceAll("'", '"'));
+  }
+  return documents;
 }
 
 interface FunctionConfiguration {

@@ -154,3 +154,60 @@ export function flattenValues(value: Json | undefined): Json[] {
   }
   return [value];
 }
+
+/**
+ * The template as CloudFormation would deploy it with `parameters` (defaults fill the rest): conditions evaluated,
+ * resources and outputs whose condition is false dropped, every Fn::If replaced by its chosen branch and
+ * AWS::NoValue removed. Only the condition functions the project's templates use are understood.
+ */
+export function resolveVariant(template: Template, parameters: Record<string, string>): Template {
+  const value = (name: string): Json => {
+    if (name in parameters) return parameters[name]!;
+    const fallback = template.Parameters?.[name]?.Default;
+    if (fallback === undefined) throw new Error(`parameter ${name} has no value and no default`);
+    return String(fallback);
+  };
+  const cache = new Map<string, boolean>();
+  const evaluate = (node: Json): boolean | Json => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+    if ('Ref' in node) return value(String(node.Ref));
+    if ('Condition' in node) return condition(String(node.Condition));
+    const [[fn, args]] = Object.entries(node) as [[string, Json[]]];
+    if (fn === 'Fn::Equals') return String(evaluate(args[0]!)) === String(evaluate(args[1]!));
+    if (fn === 'Fn::Not') return !evaluate(args[0]!);
+    if (fn === 'Fn::And') return args.every((arg) => evaluate(arg) === true);
+    if (fn === 'Fn::Or') return args.some((arg) => evaluate(arg) === true);
+    throw new Error(`condition function ${fn} is not understood`);
+  };
+  const condition = (name: string): boolean => {
+    if (!cache.has(name)) {
+      const definition = template.Conditions?.[name];
+      if (definition === undefined) throw new Error(`condition ${name} is not defined`);
+      cache.set(name, evaluate(definition) === true);
+    }
+    return cache.get(name)!;
+  };
+  const NO_VALUE = Symbol('AWS::NoValue');
+  const resolve = (node: Json): Json | typeof NO_VALUE => {
+    if (Array.isArray(node)) return node.map(resolve).filter((item): item is Json => item !== NO_VALUE);
+    if (node === null || typeof node !== 'object') return node;
+    if ('Fn::If' in node) {
+      const [name, whenTrue, whenFalse] = node['Fn::If'] as [string, Json, Json];
+      return resolve(condition(name) ? whenTrue : whenFalse);
+    }
+    if (node.Ref === 'AWS::NoValue') return NO_VALUE;
+    const entries = Object.entries(node).map(([key, inner]) => [key, resolve(inner)] as const);
+    return Object.fromEntries(entries.filter((entry): entry is readonly [string, Json] => entry[1] !== NO_VALUE));
+  };
+  const kept = <T extends { Condition?: string }>(entries: Record<string, T>) =>
+    Object.fromEntries(
+      Object.entries(entries)
+        .filter(([, entry]) => entry.Condition === undefined || condition(entry.Condition))
+        .map(([id, entry]) => [id, resolve(entry as unknown as Json) as unknown as T]),
+    );
+  return {
+    ...template,
+    Resources: kept(template.Resources),
+    Outputs: kept((template.Outputs ?? {}) as Record<string, { Value: Json; Description?: string; Condition?: string }>),
+  };
+}

@@ -19,6 +19,7 @@ const STACK = 'stripe-billing-prod';
 const BUCKET = `stripe-billing-artifacts-${ACCOUNT}`;
 const CHANGE_SET = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/awscli-cloudformation-package-deploy-1700000000/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;
 const WEBHOOK_URL = `https://a1b2c3d4e5.execute-api.${REGION}.amazonaws.com/webhook`;
+const OBJECT_VERSION = '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY';
 const CHANGES = [
   ['Modify', 'WebhookFunction', 'AWS::Lambda::Function', 'False'],
   ['Add', 'SignatureFailuresAlarm', 'AWS::CloudWatch::Alarm', 'None'],
@@ -26,7 +27,7 @@ const CHANGES = [
 const OUTPUTS = [
   ['WebhookUrl', WEBHOOK_URL],
   ['BillingTableName', 'stripe-billing-prod-billing'],
-  ['BillingJobsRoleArn', `arn:aws:iam::${ACCOUNT}:role/stripe-billing-prod-jobs`],
+  ['BillingRoleArn', `arn:aws:iam::${ACCOUNT}:role/stripe-billing-prod-BillingRole-1A2B`],
 ];
 const TAGS = [
   'ClientOrganization=Example Organization',
@@ -72,6 +73,11 @@ case "$1 $2" in
     # Keeps what was uploaded: s3 cp ... SOURCE s3://BUCKET/KEY lands in $STUB_S3_DIR/BUCKET/KEY.
     target="$STUB_S3_DIR/\${args[-1]#s3://}"
     mkdir -p "$(dirname "$target")" && cp "\${args[-2]}" "$target" ;;
+  "s3api put-object")
+    # A versioned bucket: keeps the body in $STUB_S3_DIR/BUCKET/KEY and answers the version id (--query VersionId).
+    target="$STUB_S3_DIR/$(option bucket)/$(option key)"
+    mkdir -p "$(dirname "$target")" && cp "$(option body)" "$target"
+    echo "\${STUB_OBJECT_VERSION-${OBJECT_VERSION}}" ;;
   "cloudformation validate-template") echo '{"Parameters": []}' ;;
   "cloudformation deploy")
     # What the real CLI prints for --no-execute-changeset.
@@ -205,7 +211,12 @@ describe('scripts/deploy-prod.sh happy path', () => {
     expect(optionValue(deploy, '--stack-name')).toBe(STACK);
     expect(deploy).toContain('--no-execute-changeset');
     const overrides = optionValues(deploy, '--parameter-overrides');
-    expect(overrides).toEqual(expect.arrayContaining(['Environment=prod', 'BudgetThreshold=1000', 'DeletionProtection=true', ...TAGS]));
+    expect(overrides).toEqual(
+      expect.arrayContaining(['Environment=prod', 'BudgetThreshold=800', 'DeletionProtection=true', 'Monitoring=basic', 'AccountBudget=auto', ...TAGS]),
+    );
+    expect(overrides).toEqual(
+      expect.arrayContaining(['WebhookSecretParameter=/stripe/prod/webhook-secret', 'StripeSecretKeyParameter=/stripe/prod/secret-key']),
+    );
     expect(optionValues(deploy, '--tags')).toEqual(TAGS);
   });
 
@@ -252,14 +263,54 @@ describe('scripts/deploy-prod.sh happy path', () => {
     expect(curl.join(' ')).not.toMatch(/stripe-signature/i);
   });
 
-  it('uploads the Lambda zip under a key derived from the bundle content', () => {
+  it('uploads the Lambda zip under a key derived from the bundle content and pins the change set to its S3 version', () => {
     const key = `lambda/billing-handler-${bundleHash()}.zip`;
     const zip = join(run.s3Dir, BUCKET, key);
     expect(existsSync(zip), `nothing uploaded to s3://${BUCKET}/${key}`).toBe(true);
     const listing = spawnSync('unzip', ['-Z1', zip], { encoding: 'utf8' });
     expect(listing.stdout.split('\n')).toContain('handler.cjs');
     const overrides = optionValues(awsCallsOf(run, 'cloudformation', 'deploy')[0]!, '--parameter-overrides');
-    expect(overrides).toEqual(expect.arrayContaining([`ArtifactBucket=${BUCKET}`, `ArtifactKey=${key}`]));
+    expect(overrides).toEqual(expect.arrayContaining([`ArtifactBucket=${BUCKET}`, `ArtifactKey=${key}`, `ArtifactObjectVersion=${OBJECT_VERSION}`]));
+  });
+
+  it('reads the budget threshold from scripts/account-budget.env, not from the environment', () => {
+    const exported = deployProd('budget-exported', '400', { BUDGET_THRESHOLD: '5', CHANGE_SET_ONLY: 'true' });
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(optionValues(awsCallsOf(exported, 'cloudformation', 'deploy')[0]!, '--parameter-overrides')).toContain('BudgetThreshold=800');
+  });
+});
+
+describe("scripts/deploy-prod.sh with the zip of deploy.yml's build job", () => {
+  const zipFile = join(workdir, 'prebuilt', 'billing-handler.zip');
+  mkdirSync(join(workdir, 'prebuilt'), { recursive: true });
+  writeFileSync(zipFile, Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
+  const digest = createHash('sha256').update(readFileSync(zipFile)).digest('hex');
+
+  it('uploads exactly that zip under its digest, without building, and pins the change set to the uploaded version', () => {
+    const run = deployProd('prebuilt', '400', { LAMBDA_ZIP: zipFile, LAMBDA_ZIP_SHA256: digest, SKIP_CFN_LINT: 'true', PATH: `${bin}:/usr/bin:/bin` });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('building the Lambda');
+    const key = `lambda/billing-handler-${digest.slice(0, 16)}.zip`;
+    expect(readFileSync(join(run.s3Dir, BUCKET, key))).toEqual(readFileSync(zipFile));
+    const overrides = optionValues(awsCallsOf(run, 'cloudformation', 'deploy')[0]!, '--parameter-overrides');
+    expect(overrides).toEqual(expect.arrayContaining([`ArtifactKey=${key}`, `ArtifactObjectVersion=${OBJECT_VERSION}`]));
+  });
+
+  it('refuses a zip whose digest is not the one it was built with, before any upload', () => {
+    const run = deployProd('prebuilt-tampered', '400', { LAMBDA_ZIP: zipFile, LAMBDA_ZIP_SHA256: '0'.repeat(64), SKIP_CFN_LINT: 'true' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `LAMBDA_ZIP ${zipFile} has SHA-256 ${digest}, not the LAMBDA_ZIP_SHA256 ${'0'.repeat(64)} it was built with: not deploying it`,
+    );
+    expect(awsCallsOf(run, 's3api', 'put-object')).toEqual([]);
+    expect(awsCallsOf(run, 'cloudformation', 'deploy')).toEqual([]);
+  });
+
+  it('refuses a bucket without versioning, since the change set could not pin the code', () => {
+    const run = deployProd('unversioned', '400', { LAMBDA_ZIP: zipFile, LAMBDA_ZIP_SHA256: digest, SKIP_CFN_LINT: 'true', STUB_OBJECT_VERSION: 'None' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`s3://${BUCKET} has no versioning (the upload returned no version id)`);
+    expect(awsCallsOf(run, 'cloudformation', 'deploy')).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,17 +82,52 @@ describe('scripts/deploy.sh pre-deploy checks', () => {
 
   it('refuses a Stripe parameter that is missing or not a SecureString', () => {
     const missing = `${stubAws('no-parameter', `${SIGNED_IN}\n${BOOTSTRAPPED}\n  "ssm describe-parameters") echo None ;;`)}:${process.env.PATH}`;
-    expect(deploy(['dev', 'eu-west-1'], { PATH: missing }).stderr).toContain(
-      'SSM parameter /stripe/webhook-secret does not exist. Create it: aws ssm put-parameter --region eu-west-1 --type SecureString --name /stripe/webhook-secret',
+    expect(deploy(['dev', 'eu-west-1'], { PATH: missing, SKIP_CFN_LINT: 'true' }).stderr).toContain(
+      'SSM parameter /stripe/dev/webhook-secret does not exist. Create it: aws ssm put-parameter --region eu-west-1 --type SecureString --name /stripe/dev/webhook-secret',
     );
     const plain = `${stubAws('plain-parameter', `${SIGNED_IN}\n${BOOTSTRAPPED}\n  "ssm describe-parameters") echo String ;;`)}:${process.env.PATH}`;
-    const { status, stderr } = deploy(['dev', 'eu-west-1'], { PATH: plain });
+    const { status, stderr } = deploy(['dev', 'eu-west-1'], { PATH: plain, SKIP_CFN_LINT: 'true' });
     expect(status).toBe(1);
-    expect(stderr).toContain('SSM parameter /stripe/webhook-secret is a String; it must be a SecureString');
+    expect(stderr).toContain('SSM parameter /stripe/dev/webhook-secret is a String; it must be a SecureString');
   });
 
-  it('rejects a budget threshold that is not a whole number of USD', () => {
-    expect(deploy(['dev', 'eu-west-1'], { BUDGET_THRESHOLD: '12.5' }).stderr).toContain("BUDGET_THRESHOLD must be a whole number of USD (got '12.5')");
+  it('rejects a budget file whose threshold is not a whole number of USD, naming the file and the accepted form', () => {
+    const file = join(workdir, 'budget.env');
+    writeFileSync(file, 'BUDGET_THRESHOLD=12.5\n');
+    expect(deploy(['dev', 'eu-west-1'], { BUDGET_FILE: file }).stderr).toContain(
+      `BUDGET_THRESHOLD in ${file} must be a whole number of USD above 0, written BUDGET_THRESHOLD=<USD> (got '12.5')`,
+    );
+  });
+
+  it("refuses Stripe parameter names outside the environment's own /stripe/ENV/ (the permissions boundary)", () => {
+    const { status, stderr } = deploy(['dev', 'eu-west-1'], { STRIPE_SECRET_KEY_PARAMETER: '/stripe/prod/secret-key' });
+    expect(status).toBe(1);
+    expect(stderr).toContain(
+      "STRIPE_SECRET_KEY_PARAMETER must be an SSM name under /stripe/dev/, such as /stripe/dev/secret-key (got '/stripe/prod/secret-key')",
+    );
+    expect(deploy(['dev', 'eu-west-1'], { WEBHOOK_SECRET_PARAMETER: '/stripe/webhook-secret' }).stderr).toContain(
+      'WEBHOOK_SECRET_PARAMETER must be an SSM name under /stripe/dev/',
+    );
+  });
+
+  it('finds the budget figure in scripts/account-budget.env only: not in the template, the scripts or the workflows', () => {
+    expect(readFileSync('scripts/account-budget.env', 'utf8')).toMatch(/^BUDGET_THRESHOLD=[1-9]\d*$/m);
+    const files = [
+      'infrastructure.yaml',
+      ...readdirSync('scripts')
+        .filter((name) => name.endsWith('.sh'))
+        .map((name) => `scripts/${name}`),
+      ...readdirSync('.github/workflows').map((name) => `.github/workflows/${name}`),
+    ];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/BUDGET_THRESHOLD(:-|=)\d|budget-threshold: .*\d|BUDGET_THRESHOLD \|\|/);
+      expect(text.match(/\b(800|1000)\b/g) ?? [], file).toEqual([]);
+    }
+  });
+
+  it('accepts only basic or full monitoring', () => {
+    expect(deploy(['dev', 'eu-west-1'], { MONITORING: 'cheap' }).stderr).toContain("MONITORING must be basic or full (got 'cheap')");
   });
 });
 

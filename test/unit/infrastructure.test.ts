@@ -1,12 +1,30 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BudgetAlert } from '../../src/alerts/evaluate.js';
 import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/store/keys.js';
+import {
+  alertKey,
+  BILLING_TABLE_KEYS,
+  BY_CUSTOMER_INDEX,
+  BY_STRIPE_CUSTOMER_INDEX,
+  invoiceKey,
+  SUBSCRIPTIONS_TABLE_KEYS,
+  webhookEventKey,
+} from '../../src/store/keys.js';
 import { CLAIM_LEASE_MS, dynamoEventLedger } from '../../src/store/webhookStore.js';
 import { METRICS_NAMESPACE, metricsLine, SERVICE_NAME } from '../../src/webhooks/telemetry.js';
-import { flattenValues, loadTemplate, policyStatements, referencedIds, type Json, type Resource, type Template } from '../support/cloudformation.js';
+import {
+  flattenValues,
+  loadTemplate,
+  policyStatements,
+  referencedIds,
+  resolveVariant,
+  type Json,
+  type Resource,
+  type Template,
+} from '../support/cloudformation.js';
 
 /**
  * Static checks of the two CloudFormation templates: what moto cannot create (HTTP API, PITR, TTL, policies) and
@@ -14,6 +32,12 @@ import { flattenValues, loadTemplate, policyStatements, referencedIds, type Json
  */
 const infrastructure = loadTemplate('infrastructure.yaml');
 const bootstrap = loadTemplate('scripts/bootstrap.yaml');
+const VARIANT_PARAMETERS = { Environment: 'prod', BudgetThreshold: '800', ArtifactBucket: 'b', ArtifactKey: 'k.zip', GitHubOwner: 'o', GitHubRepository: 'r' };
+/** The stack each Monitoring variant deploys (a prod stack, so the account budget is in it). */
+const VARIANTS = {
+  basic: resolveVariant(infrastructure, { ...VARIANT_PARAMETERS, Monitoring: 'basic' }),
+  full: resolveVariant(infrastructure, { ...VARIANT_PARAMETERS, Monitoring: 'full' }),
+};
 const TEMPLATES: Array<[string, Template]> = [
   ['infrastructure.yaml', infrastructure],
   ['scripts/bootstrap.yaml', bootstrap],
@@ -150,10 +174,19 @@ describe('infrastructure.yaml', () => {
   it('takes the environment, tag values, budget threshold, alert email, GitHub repository, artifact and parameter names', () => {
     const parameters = infrastructure.Parameters ?? {};
     expect(parameters.Environment?.AllowedValues).toEqual(['dev', 'staging', 'prod']);
-    expect(parameters.BudgetThreshold).toMatchObject({ Type: 'Number', Default: 800 });
+    // No default: the one threshold comes from scripts/account-budget.env through deploy.sh.
+    expect(parameters.BudgetThreshold).toMatchObject({ Type: 'Number' });
+    expect(parameters.BudgetThreshold).not.toHaveProperty('Default');
     expect(parameters.AlertEmail?.Default).toBe('');
-    expect(parameters.WebhookSecretParameter?.Default).toBe('/stripe/webhook-secret');
-    expect(parameters.StripeSecretKeyParameter?.Default).toBe('/stripe/secret-key');
+    expect(parameters.Monitoring).toMatchObject({ AllowedValues: ['basic', 'full'], Default: 'basic' });
+    // Empty means the environment's own name, /stripe/<Environment>/...; any other name must stay there too.
+    for (const name of ['WebhookSecretParameter', 'StripeSecretKeyParameter']) {
+      expect(parameters[name]?.Default, name).toBe('');
+      const pattern = new RegExp(String(parameters[name]?.AllowedPattern));
+      expect(pattern.test('/stripe/prod/secret-key'), name).toBe(true);
+      expect(pattern.test('/stripe/secret-key'), name).toBe(false);
+      expect(pattern.test('/other/prod/secret-key'), name).toBe(false);
+    }
     for (const name of ['GitHubOwner', 'GitHubRepository', 'GitHubOwnerId', 'GitHubRepositoryId', 'ArtifactBucket', 'ArtifactKey', 'LogRetentionDays']) {
       expect(parameters[name], name).toBeDefined();
     }
@@ -269,13 +302,34 @@ describe('infrastructure.yaml', () => {
       expect(props(resources.WebhookIntegration).TimeoutInMillis as number).toBeGreaterThan(timeout * 1000);
     });
 
-    it('passes the table names, topic ARN and webhook secret parameter name in the environment', () => {
-      expect((props(resources.WebhookFunction).Environment as { Variables: Json }).Variables).toEqual({
-        BILLING_TABLE: { Ref: 'BillingTable' },
-        SUBSCRIPTIONS_TABLE: { Ref: 'SubscriptionsTable' },
-        SNS_TOPIC_ARN: { Ref: 'AlertTopic' },
-        WEBHOOK_SECRET_PARAMETER: { Ref: 'WebhookSecretParameter' },
+    it('passes the table names, topic ARN, webhook secret parameter name and metrics switch in the environment', () => {
+      for (const [monitoring, metrics] of [
+        ['basic', 'off'],
+        ['full', 'emf'],
+      ] as const) {
+        const variables = (props(VARIANTS[monitoring].Resources.WebhookFunction).Environment as { Variables: Json }).Variables;
+        expect(variables, monitoring).toEqual({
+          BILLING_TABLE: { Ref: 'BillingTable' },
+          SUBSCRIPTIONS_TABLE: { Ref: 'SubscriptionsTable' },
+          SNS_TOPIC_ARN: { Ref: 'AlertTopic' },
+          WEBHOOK_SECRET_PARAMETER: { 'Fn::Sub': '/stripe/${Environment}/webhook-secret' },
+          WEBHOOK_METRICS: metrics,
+        });
+      }
+      const named = resolveVariant(infrastructure, { ...VARIANT_PARAMETERS, WebhookSecretParameter: '/stripe/prod/whsec-live' });
+      expect((props(named.Resources.WebhookFunction).Environment as { Variables: Record<string, Json> }).Variables.WEBHOOK_SECRET_PARAMETER).toEqual({
+        Ref: 'WebhookSecretParameter',
       });
+    });
+
+    it('deploys the code object by its S3 version id when one is given', () => {
+      const pinned = resolveVariant(infrastructure, { ...VARIANT_PARAMETERS, ArtifactObjectVersion: 'v3.HL4kq+tJl' });
+      expect(props(pinned.Resources.WebhookFunction).Code).toEqual({
+        S3Bucket: { Ref: 'ArtifactBucket' },
+        S3Key: { Ref: 'ArtifactKey' },
+        S3ObjectVersion: { Ref: 'ArtifactObjectVersion' },
+      });
+      expect(new RegExp(String(infrastructure.Parameters?.ArtifactObjectVersion?.AllowedPattern)).test('3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY')).toBe(true);
     });
 
     it('sets only environment variables that src/webhooks/config.ts reads', async () => {
@@ -301,7 +355,19 @@ describe('infrastructure.yaml', () => {
       expect(statements.flatMap((s) => list(s.statement.Action)).filter((a) => String(a).startsWith('kms:'))).toEqual([]);
       const secret = statements.find((s) => s.statement.Sid === 'ReadWebhookSecret')!.statement;
       expect(secret.Action).toBe('ssm:GetParameter');
-      expect(subText(secret.Resource)).toBe('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WebhookSecretParameter}');
+      expect(secret.Resource).toEqual({
+        'Fn::Sub': [
+          'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}',
+          { Name: { 'Fn::If': ['HasWebhookSecretName', { Ref: 'WebhookSecretParameter' }, { 'Fn::Sub': '/stripe/${Environment}/webhook-secret' }] } },
+        ],
+      });
+    });
+
+    it('may read and update only event markers and invoice records of the billing table (src/store/keys.ts prefixes)', () => {
+      const table = policyStatements(infrastructure).find((s) => s.resource === 'WebhookFunctionRole' && s.statement.Sid === 'EventMarkersAndInvoiceRecords')!;
+      expect(table.statement.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'INVOICE#*'] } });
+      expect(webhookEventKey('evt_1').pk).toMatch(/^EVENT#/);
+      expect(invoiceKey('in_1').pk).toMatch(/^INVOICE#/);
     });
   });
 
@@ -364,7 +430,7 @@ describe('infrastructure.yaml', () => {
       expect(infrastructure.Conditions?.HasAlertEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertEmail' }, ''] }] });
     });
 
-    it('budgets the monthly cost at the threshold with notifications to the topic', () => {
+    it('budgets the monthly cost at the threshold with notifications to the topic, once per account', () => {
       const p = props(resources.MonthlyBudget);
       expect(p.Budget).toMatchObject({ BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: { Ref: 'BudgetThreshold' }, Unit: 'USD' } });
       const notifications = p.NotificationsWithSubscribers as Array<{ Notification: Record<string, Json>; Subscribers: Json[] }>;
@@ -374,15 +440,39 @@ describe('infrastructure.yaml', () => {
         'FORECASTED:100',
       ]);
       for (const n of notifications) expect(n.Subscribers).toEqual([{ SubscriptionType: 'SNS', Address: { Ref: 'AlertTopic' } }]);
+      // A budget watches the whole account: the prod stack creates it, dev and staging do not (unless told to).
+      const budgetIn = (environment: string, accountBudget = 'auto') =>
+        'MonthlyBudget' in resolveVariant(infrastructure, { ...VARIANT_PARAMETERS, Environment: environment, AccountBudget: accountBudget }).Resources;
+      expect([budgetIn('prod'), budgetIn('staging'), budgetIn('dev')]).toEqual([true, false, false]);
+      expect([budgetIn('dev', 'true'), budgetIn('prod', 'false')]).toEqual([true, false]);
     });
 
-    it('alarms on Lambda errors, throttles and duration, API 5xx, table throttles and signature failures, to the topic', () => {
-      const alarms = resourcesOfType(infrastructure, 'AWS::CloudWatch::Alarm');
-      const metricsOf = (p: Record<string, Json>) =>
-        p.Metrics
-          ? (p.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string } } }>).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []))
-          : [String(p.MetricName)];
-      expect(alarms.flatMap(([, a]) => metricsOf(props(a))).sort()).toEqual(
+    const metricsOf = (p: Record<string, Json>) =>
+      p.Metrics
+        ? (p.Metrics as Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string } } }>).flatMap((m) =>
+            m.MetricStat ? [`${m.MetricStat.Metric.Namespace}:${m.MetricStat.Metric.MetricName}`] : [],
+          )
+        : [`${String(p.Namespace)}:${String(p.MetricName)}`];
+
+    it('basic: at most 3 alarms, on free AWS metrics only: API 5xx, Lambda errors and throttles, refused requests (4xx)', () => {
+      const alarms = resourcesOfType(VARIANTS.basic, 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeLessThanOrEqual(3);
+      expect(alarms.flatMap(([, a]) => metricsOf(props(a))).sort()).toEqual([
+        'AWS/ApiGateway:4xx',
+        'AWS/ApiGateway:5xx',
+        'AWS/Lambda:Errors',
+        'AWS/Lambda:Throttles',
+      ]);
+      expect(props(VARIANTS.basic.Resources.RefusedRequestsAlarm)).toMatchObject({ Threshold: { Ref: 'RefusedRequestsThreshold' }, Period: 300 });
+      for (const [id, alarm] of alarms) {
+        expect(props(alarm).AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
+        expect(subText(props(alarm).AlarmName), id).toMatch(/^\$\{AWS::StackName\}-/);
+      }
+    });
+
+    it('full: alarms on Lambda errors, throttles and duration, API 5xx, table throttles and signature failures, to the topic', () => {
+      const alarms = resourcesOfType(VARIANTS.full, 'AWS::CloudWatch::Alarm');
+      expect(alarms.flatMap(([, a]) => metricsOf(props(a)).map((m) => m.split(':')[1])).sort()).toEqual(
         [
           'Duration',
           'Errors',
@@ -407,10 +497,24 @@ describe('infrastructure.yaml', () => {
       });
     });
 
+    it('basic references no custom metric namespace: not in alarms, not in the dashboard, not in the function', () => {
+      const stack = JSON.stringify(VARIANTS.basic.Resources);
+      expect(stack).not.toContain(METRICS_NAMESPACE);
+      const namespaces = [
+        ...stack.matchAll(/\\"(AWS\/[A-Za-z]+|[A-Za-z]+)\\", \\"[A-Za-z0-9]+\\", \\"(?:ApiId|FunctionName|TableName|TopicName|Service)\\"/g),
+      ].map((m) => m[1]);
+      expect(namespaces.length).toBeGreaterThan(0);
+      for (const namespace of namespaces) expect(namespace).toMatch(/^AWS\/(ApiGateway|Lambda|DynamoDB|SNS)$/);
+      for (const [, alarm] of resourcesOfType(VARIANTS.basic, 'AWS::CloudWatch::Alarm')) {
+        for (const metric of metricsOf(props(alarm))) expect(metric).toMatch(/^AWS\//);
+      }
+    });
+
     it('alarms only on handler metrics, in the namespace and with a dimension set, that src/webhooks/telemetry.ts emits', () => {
       const { emitted, dimensionSets, namespace, line } = emittedMetrics();
       const custom = resourcesOfType(infrastructure, 'AWS::CloudWatch::Alarm').filter(([, a]) => !String(props(a).Namespace ?? 'AWS/').startsWith('AWS/'));
       expect(custom.map(([id]) => id)).toEqual(['SignatureFailuresAlarm']);
+      expect(resources.SignatureFailuresAlarm?.Condition).toBe('FullMonitoring');
       for (const [id, alarm] of custom) {
         const p = props(alarm);
         expect(p.Namespace, id).toBe(namespace);
@@ -421,60 +525,95 @@ describe('infrastructure.yaml', () => {
       }
     });
 
-    it('has a dashboard with webhook traffic, outcomes, latency, table activity and the alarms', () => {
-      const body = subText(props(resources.BillingDashboard).DashboardBody);
+    const dashboardRows = (body: string) => [...body.matchAll(/\[("[^"\]]+"(?:, "[^"\]]+")*)/g)].map((m) => JSON.parse(`[${m[1]!}]`) as string[]);
+
+    it('full: a dashboard with webhook traffic, outcomes, latency, table activity and the alarms', () => {
+      const body = subText(props(VARIANTS.full.Resources.BillingDashboard).DashboardBody);
       for (const metric of ['"Count"', '"Events"', '"Duplicates"', '"SignatureFailures"', '"Latency"', '"ConsumedWriteCapacityUnits"', '"type": "alarm"']) {
         expect(body).toContain(metric);
       }
       // Every non-AWS metric of the dashboard is one the handler emits, under its namespace and Service dimension.
       const { emitted, namespace, line } = emittedMetrics();
-      const rows = [...body.matchAll(/\[("[^"\]]+"(?:, "[^"\]]+")*)/g)].map((m) => JSON.parse(`[${m[1]!}]`) as string[]);
-      const custom = rows.filter((row) => !row[0]!.startsWith('AWS/'));
+      const custom = dashboardRows(body).filter((row) => !row[0]!.startsWith('AWS/'));
       expect(custom.length).toBeGreaterThan(0);
       for (const [ns, metric, dimension, value] of custom) {
         expect(ns, metric).toBe(namespace);
         expect(emitted, metric).toContain(metric);
         expect([dimension, value], metric).toEqual(['Service', line.Service]);
       }
-      const alarms = resourcesOfType(infrastructure, 'AWS::CloudWatch::Alarm').map(([id]) => id);
-      expect([...referencedIds(props(resources.BillingDashboard).DashboardBody)]).toEqual(expect.arrayContaining(alarms));
+      const alarms = resourcesOfType(VARIANTS.full, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      expect([...referencedIds(props(VARIANTS.full.Resources.BillingDashboard).DashboardBody)]).toEqual(expect.arrayContaining(alarms));
+    });
+
+    it('basic: a dashboard of free AWS metrics, a Logs Insights table of outcomes and event types, and its alarms', () => {
+      const body = subText(props(VARIANTS.basic.Resources.BillingDashboard).DashboardBody);
+      const rows = dashboardRows(body).filter((row) => /^[A-Z]/.test(row[0]!) && row.length >= 4);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((row) => row[0]))).toEqual(new Set(['AWS/ApiGateway', 'AWS/Lambda', 'AWS/DynamoDB', 'AWS/SNS']));
+      // CloudWatch's free tier: 3 dashboards of up to 50 metrics each.
+      expect(rows.length).toBeLessThanOrEqual(50);
+      expect(body).toContain('"type": "log"');
+      expect(body).toMatch(/SOURCE '\$\{WebhookLogGroup\}'.*stats count\(\*\) as deliveries by outcome, eventType/);
+      const alarms = resourcesOfType(VARIANTS.basic, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+      expect([...referencedIds(props(VARIANTS.basic.Resources.BillingDashboard).DashboardBody)]).toEqual(expect.arrayContaining(alarms));
+      // Both variants keep one dashboard resource, so switching never deletes the dashboard just written.
+      expect(resourcesOfType(VARIANTS.basic, 'AWS::CloudWatch::Dashboard').map(([id]) => id)).toEqual(['BillingDashboard']);
     });
   });
 
-  describe('role of the scheduled GitHub jobs', () => {
-    const statements = policyStatements(infrastructure).filter((s) => s.resource === 'BillingJobsRole');
-
-    it('is trusted for main (cost-check.yml) and the billing-approval environment (manual-billing.yml) only', () => {
-      const trust = statements.find((s) => s.kind === 'trust')!.statement;
-      const condition = (trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub'];
-      const [, immutable, plain] = (condition as { 'Fn::If': [string, Json, Json] })['Fn::If'];
-      const main = 'repo:${GitHubOwner}/${GitHubRepository}:ref:refs/heads/main';
-      const approval = 'repo:${GitHubOwner}/${GitHubRepository}:environment:billing-approval';
-      const ids = 'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}';
-      expect(flattenValues(plain).map(subText)).toEqual([main, approval]);
-      expect(flattenValues(immutable).map(subText)).toEqual([main, approval, `${ids}:ref:refs/heads/main`, `${ids}:environment:billing-approval`]);
-    });
-
-    it('trusts exactly the environments the workflows that assume it run in', async () => {
-      const trust = statements.find((s) => s.kind === 'trust')!.statement;
-      const subjects = flattenValues((trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub']).map(
-        subText,
+  describe('roles of the GitHub jobs', () => {
+    const statements = policyStatements(infrastructure);
+    const trustedSubjects = (role: string) => {
+      const trust = statements.find((s) => s.resource === role && s.kind === 'trust')!.statement;
+      return flattenValues((trust.Condition as Record<string, Record<string, Json>>).StringEquals!['token.actions.githubusercontent.com:sub']).map(subText);
+    };
+    const actionsOf = (role: string) =>
+      statements
+        .filter((s) => s.resource === role && s.kind === 'permissions')
+        .flatMap((s) => list(s.statement.Action).map(String))
+        .sort();
+    const rolesReadingStripe = () =>
+      [...new Set(statements.filter((s) => s.kind === 'permissions' && list(s.statement.Action).includes('ssm:GetParameter')).map((s) => s.resource))].filter(
+        (role) => JSON.stringify(statements.filter((s) => s.resource === role)).includes('secret-key'),
       );
-      const trusted = new Set(subjects.flatMap((s) => /:environment:(.+)$/.exec(s)?.[1] ?? []));
-      const used = new Set<string>();
-      for (const file of await readdir('.github/workflows')) {
-        const text = await readFile(`.github/workflows/${file}`, 'utf8');
-        if (!text.includes('vars.AWS_BILLING_ROLE_ARN')) continue;
-        for (const match of text.matchAll(/^ {4}environment: *([A-Za-z0-9_-]+) *$/gm)) used.add(match[1]!);
-      }
-      expect(used.size).toBeGreaterThan(0);
-      expect(trusted).toEqual(used);
+
+    it('gives the cost-check role no ssm:GetParameter at all, so it can read no Stripe parameter', () => {
+      const actions = actionsOf('CostCheckRole');
+      expect(actions).toEqual(
+        [
+          'ce:GetCostAndUsage',
+          'ce:GetCostForecast',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'sns:Publish',
+        ].sort(),
+      );
+      expect(actions.filter((a) => a.startsWith('ssm:') || a.startsWith('kms:') || a.startsWith('secretsmanager:'))).toEqual([]);
+      const table = statements.find((s) => s.resource === 'CostCheckRole' && list(s.statement.Action).includes('dynamodb:PutItem'))!.statement;
+      expect(table.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ALERT#*'] } });
+      expect(alertKey('2026-11', 'TOTAL', 'actual', 80).pk).toMatch(/^ALERT#/);
     });
 
-    it('reads costs, uses the billing table (no index, no transaction), publishes alerts and reads the Stripe secret key', () => {
-      const permissions = statements.filter((s) => s.kind === 'permissions').map((s) => s.statement);
-      const actions = permissions.flatMap((s) => list(s.Action)).sort();
-      expect(actions).toEqual(
+    it('trusts the cost-check role for main only', () => {
+      expect(trustedSubjects('CostCheckRole')).toEqual([
+        'repo:${GitHubOwner}/${GitHubRepository}:ref:refs/heads/main',
+        'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}:ref:refs/heads/main',
+        'repo:${GitHubOwner}/${GitHubRepository}:ref:refs/heads/main',
+      ]);
+    });
+
+    it("lets only the billing role read the Stripe secret key, its own environment's", () => {
+      expect(rolesReadingStripe()).toEqual(['BillingRole']);
+      const secret = statements.find((s) => s.resource === 'BillingRole' && s.statement.Sid === 'ReadStripeSecretKey')!.statement;
+      expect(secret.Resource).toEqual({
+        'Fn::Sub': [
+          'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}',
+          { Name: { 'Fn::If': ['HasStripeSecretKeyName', { Ref: 'StripeSecretKeyParameter' }, { 'Fn::Sub': '/stripe/${Environment}/secret-key' }] } },
+        ],
+      });
+      expect(actionsOf('BillingRole')).toEqual(
         [
           'ce:GetCostAndUsage',
           'ce:GetCostForecast',
@@ -487,17 +626,56 @@ describe('infrastructure.yaml', () => {
           'ssm:GetParameter',
         ].sort(),
       );
-      const table = permissions.find((s) => list(s.Action).includes('dynamodb:PutItem'))!;
-      // src/store/ledger.ts queries a ledger partition of the table itself; nothing in src/store queries an index.
-      expect(table.Resource).toEqual({ 'Fn::GetAtt': ['BillingTable', 'Arn'] });
-      const secret = permissions.find((s) => s.Action === 'ssm:GetParameter')!;
-      expect(subText(secret.Resource)).toContain('parameter${StripeSecretKeyParameter}');
+    });
+
+    it('trusts every role that reaches a Stripe secret only for GitHub environment subjects, never a branch', () => {
+      const oidcRoles = [
+        ...new Set(statements.filter((s) => s.kind === 'trust' && JSON.stringify(s.statement.Principal).includes(OIDC_PROVIDER)).map((s) => s.resource)),
+      ];
+      const stripeRoles = oidcRoles.filter((role) => actionsOf(role).includes('ssm:GetParameter'));
+      expect(stripeRoles).toEqual(['BillingRole']);
+      for (const role of stripeRoles) {
+        const subjects = trustedSubjects(role);
+        expect(subjects.length).toBeGreaterThan(0);
+        for (const subject of subjects) expect(subject, role).toMatch(/:environment:billing(-approval)?$/);
+      }
+      expect(new Set(trustedSubjects('BillingRole'))).toEqual(
+        new Set([
+          'repo:${GitHubOwner}/${GitHubRepository}:environment:billing',
+          'repo:${GitHubOwner}/${GitHubRepository}:environment:billing-approval',
+          'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}:environment:billing',
+          'repo:${GitHubOwner}@${GitHubOwnerId}/${GitHubRepository}@${GitHubRepositoryId}:environment:billing-approval',
+        ]),
+      );
+    });
+
+    it('trusts the billing role for exactly the environments the workflows that assume it run in', async () => {
+      const trusted = new Set(trustedSubjects('BillingRole').flatMap((s) => /:environment:(.+)$/.exec(s)?.[1] ?? []));
+      const used = new Set<string>();
+      for (const file of await readdir('.github/workflows')) {
+        const workflow = parse(await readFile(`.github/workflows/${file}`, 'utf8')) as { jobs?: Record<string, { environment?: string; steps?: unknown[] }> };
+        for (const job of Object.values(workflow.jobs ?? {})) {
+          if (JSON.stringify(job.steps ?? []).includes('vars.AWS_BILLING_ROLE_ARN')) used.add(String(job.environment));
+        }
+      }
+      expect(used.size).toBeGreaterThan(0);
+      expect(used).toEqual(trusted);
     });
   });
 
-  it('outputs the webhook URL, table names, topic ARN and role ARNs', () => {
+  it('outputs the webhook URL, table names, topic ARN, role ARNs and the Stripe parameter names', () => {
     expect(Object.keys(infrastructure.Outputs ?? {})).toEqual(
-      expect.arrayContaining(['WebhookUrl', 'BillingTableName', 'SubscriptionsTableName', 'AlertTopicArn', 'WebhookFunctionRoleArn', 'BillingJobsRoleArn']),
+      expect.arrayContaining([
+        'WebhookUrl',
+        'BillingTableName',
+        'SubscriptionsTableName',
+        'AlertTopicArn',
+        'WebhookFunctionRoleArn',
+        'CostCheckRoleArn',
+        'BillingRoleArn',
+        'StripeSecretKeyParameterName',
+        'WebhookSecretParameterName',
+      ]),
     );
   });
 });
@@ -554,6 +732,34 @@ describe('scripts/bootstrap.yaml', () => {
     for (const [id, role] of resourcesOfType(infrastructure, 'AWS::IAM::Role')) {
       expect(props(role).PermissionsBoundary, id).toEqual({ 'Fn::If': ['HasPermissionsBoundary', { Ref: 'PermissionsBoundaryArn' }, { Ref: 'AWS::NoValue' }] });
     }
+  });
+
+  it("bounds every stack role to its own environment's Stripe parameters", () => {
+    const boundary = policyStatements(bootstrap).filter((s) => s.resource === 'WorkloadPermissionsBoundary');
+    const ssm = boundary.filter((s) => list(s.statement.Action).some((a) => String(a).startsWith('ssm:')));
+    expect(ssm.map((s) => subText(s.statement.Resource))).toEqual([
+      'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stripe/${Environment}/*',
+    ]);
+  });
+
+  it("lets the execution role change only the stack's own log groups (listing them is the one region-wide read)", () => {
+    const permissions = policyStatements(bootstrap).filter((s) => s.resource === 'CloudFormationExecutionRole' && s.kind === 'permissions');
+    for (const { statement } of permissions.filter((s) => list(s.statement.Action).some((a) => String(a).startsWith('logs:')))) {
+      const resources = list(statement.Resource).map(subText);
+      if (resources.some((r) => r.endsWith(':log-group:*'))) expect(statement.Action).toBe('logs:DescribeLogGroups');
+      else for (const r of resources) expect(r).toMatch(/:log-group:\/aws\/lambda\/\$\{StackNamePrefix\}-\$\{Environment\}-\*$/);
+    }
+  });
+
+  it('refuses the execution role any change to an HTTP API, stage or tag set that CloudFormation created for another stack', () => {
+    const deny = policyStatements(bootstrap).find(
+      (s) => s.resource === 'CloudFormationExecutionRole' && s.statement.Sid === 'NoOtherStacksHttpApis',
+    )!.statement;
+    expect(deny.Effect).toBe('Deny');
+    expect(deny.Action).toEqual(['apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE']);
+    expect(deny.Condition).toEqual({
+      StringNotEqualsIfExists: { 'aws:ResourceTag/aws:cloudformation:stack-name': { 'Fn::Sub': '${StackNamePrefix}-${Environment}' } },
+    });
   });
 
   it('keeps artifacts in a private, encrypted, versioned bucket', () => {

@@ -17,7 +17,13 @@ describe('webhookConfigFrom', () => {
       secretParameter: '/stripe/webhook-secret',
       secretCacheTtlMs: 300_000,
       maxBodyBytes: 524_288,
+      metrics: 'emf',
     });
+  });
+
+  it('switches the embedded metrics off with WEBHOOK_METRICS=off and names the accepted values otherwise', () => {
+    expect(webhookConfigFrom({ ...required, WEBHOOK_METRICS: 'off' }).metrics).toBe('off');
+    expect(() => webhookConfigFrom({ ...required, WEBHOOK_METRICS: 'none' })).toThrow(/WEBHOOK_METRICS: emf or off/);
   });
 
   it('reads the optional settings', () => {

@@ -35,4 +35,14 @@ describe('jsonTelemetry', () => {
     for (const metric of directive.Metrics) expect(typeof line[metric.Name]).toBe('number');
     expect(line).toMatchObject({ EventType: 'invoice.paid', Outcome: 'duplicate', Events: 1, Duplicates: 1, SignatureFailures: 0, Latency: 12.346 });
   });
+
+  it('writes no metrics line, only log lines, when embedded metrics are off', () => {
+    const lines: string[] = [];
+    const telemetry = jsonTelemetry((line) => lines.push(line), Date.now, { embeddedMetrics: false });
+    telemetry.delivery({ eventType: 'invoice.paid', outcome: 'processed', latencyMs: 3, signatureFailure: false, duplicate: false });
+    telemetry.log('info', 'webhook event processed', { outcome: 'processed', eventType: 'invoice.paid' });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'webhook event processed', outcome: 'processed', eventType: 'invoice.paid' });
+    expect(lines[0]).not.toContain('_aws');
+  });
 });
