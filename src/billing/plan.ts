@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
-import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
+import { formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, periodLabel, type BillingPeriod } from '../period.js';
 import { countsTowardsOverage } from '../store/records.js';
+import { customerCharge } from './charge.js';
 import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction } from './types.js';
 
 /**
@@ -13,7 +14,7 @@ import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKi
  * period always add up to the rounded final overage: no cent drifts however many runs there are.
  */
 export function overageBasis(customer: Customer, costs: CustomerCosts): OverageBasis {
-  const costWithMarkup = applyMarkup(costs.cost, customer.markupPercent);
+  const costWithMarkup = customerCharge(costs.cost, customer.markupPercent);
   const overage = Math.max(0, costWithMarkup - customer.allowance);
   return {
     cost: costs.cost,

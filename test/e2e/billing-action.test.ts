@@ -37,7 +37,7 @@ async function runBilling(
   const config = billingConfig(customers);
   await writeFile(join(workdir, 'billing.config.yaml'), JSON.stringify({ currency: 'usd', customers }));
   const snapshot = costSnapshot(config, periodOf(new Date()).id, isoDate(new Date()), spend);
-  await writeFile(join(workdir, 'cost-report.json'), JSON.stringify(toCostReport(snapshot)));
+  await writeFile(join(workdir, 'cost-report.json'), JSON.stringify(toCostReport(snapshot, config)));
   const run = await runAction(
     'billing',
     {
