@@ -45,7 +45,7 @@ function request(day: number, overrides: Partial<PlanRequest> = {}): PlanRequest
     mode: 'scheduled',
     period: november,
     now,
-    billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 },
+    billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30, invoiceServiceLines: 5 },
     windowStart: november.start,
     ...overrides,
   };
@@ -149,7 +149,7 @@ describe('markup and rounding properties', () => {
     (daily, basisPoints, allowance, minimumUnits) => {
       const billed: LedgerEntry[] = [];
       const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
-      const billing = { minimumInvoiceAmount: fromUnits(minimumUnits), trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
+      const billing = { minimumInvoiceAmount: fromUnits(minimumUnits), trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30, invoiceServiceLines: 5 };
       for (let day = 1; day <= daily.length; day++) {
         const plan = planCustomer(who, costs(daily.slice(0, day)), billed, request(day + 1, { billing }));
         for (const action of plan.actions) {
@@ -177,7 +177,7 @@ describe('markup and rounding properties', () => {
   )('a true-up after revised data credits or bills the difference so the period ends at the final overage', (daily, basisPoints, allowance, revisions) => {
     const billed: LedgerEntry[] = [];
     const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
-    const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
+    const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30, invoiceServiceLines: 5 };
     settle(billed, planCustomer(who, costs(daily), billed, request(daily.length + 1, { billing })));
     const revised = daily.map((amount, index) => Math.max(0, amount + (revisions[index] ?? 0)));
     const trueUp = planCustomer(who, costs(revised), billed, { ...request(1, { billing, mode: 'true-up' }), now: new Date('2026-12-03T07:00:00Z') });
