@@ -48,7 +48,10 @@ export function allocateLines(
   const top = ranked.slice(0, serviceLines).map((line) => ({ description: line.service, weight: line.amount }));
   const rest = ranked.slice(serviceLines);
   const groups = rest.length === 0 ? top : [...top, { description: OTHER_SERVICES, weight: rest.reduce((total, line) => total + line.amount, 0) }];
-  const amounts = largestRemainder(amountMinor, groups.map((group) => group.weight));
+  const amounts = largestRemainder(
+    amountMinor,
+    groups.map((group) => group.weight),
+  );
   return groups.map((group, index) => ({ description: group.description, amountMinor: amounts[index] ?? 0 })).filter((line) => line.amountMinor !== 0);
 }
 

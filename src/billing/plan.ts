@@ -173,7 +173,15 @@ function planDailyInvoice(customer: Customer, costs: CustomerCosts, basis: Overa
     };
   }
   const scope = `to ${isoDate(request.now)}`;
-  const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, scope), itemized(customer, costs, basis, request, difference, billed, scope));
+  const entry = newEntry(
+    customer,
+    request,
+    entryId,
+    'overage',
+    difference,
+    overageLine(basis, request, scope),
+    itemized(customer, costs, basis, request, difference, billed, scope),
+  );
   const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
   return { actions: [plannedAction(customer, entry)], note };
 }
@@ -200,7 +208,15 @@ function planTrueUp(customer: Customer, costs: CustomerCosts, basis: OverageBasi
     );
   }
   const scope = 'final true-up';
-  const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, scope), itemized(customer, costs, basis, request, difference, billed, scope));
+  const entry = newEntry(
+    customer,
+    request,
+    'true-up',
+    'true-up',
+    difference,
+    overageLine(basis, request, scope),
+    itemized(customer, costs, basis, request, difference, billed, scope),
+  );
   return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
 }
 
@@ -329,7 +345,10 @@ function overageFields(customer: Customer, basis: OverageBasis, request: PlanReq
   return [
     { name: 'Period', value: `${periodLabel(request.period.id)}, ${scope}` },
     { name: 'Monthly allowance', value: money(basis.allowance) },
-    { name: 'AWS cost with markup', value: `${money(basis.costWithMarkup)} (AWS cost ${money(basis.cost)} ${basis.markupPercent < 0 ? '−' : '+'} ${Math.abs(basis.markupPercent)}% markup)` },
+    {
+      name: 'AWS cost with markup',
+      value: `${money(basis.costWithMarkup)} (AWS cost ${money(basis.cost)} ${basis.markupPercent < 0 ? '−' : '+'} ${Math.abs(basis.markupPercent)}% markup)`,
+    },
     { name: 'Billed earlier this period', value: formatMinor(billedMinor, customer.currency) },
   ];
 }

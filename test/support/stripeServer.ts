@@ -38,6 +38,8 @@ export interface Fault {
   /** "POST /v1/invoices", "POST /v1/invoices/:id/finalize"...; any request when absent. */
   readonly route?: string;
   readonly count?: number;
+  /** Matching requests let through before the fault strikes (a crash in the middle of a series of calls). */
+  readonly after?: number;
   /** For 'drop' and 500: process the request (state changes, key stored) and then fail the response. */
   readonly afterProcessing?: boolean;
 }
@@ -82,7 +84,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   const state: ServerState = emptyState();
   let idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   let searchLagging = false;
-  const faults: Array<Fault & { remaining: number }> = [];
+  const faults: Array<Fault & { remaining: number; passed: number }> = [];
   let sequence = 0;
   const requests: RequestLog = {
     total: 0,
@@ -174,6 +176,10 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     const index = faults.findIndex((fault) => !fault.route || fault.route === route);
     if (index < 0) return undefined;
     const fault = faults[index]!;
+    if (fault.passed < (fault.after ?? 0)) {
+      fault.passed += 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) faults.splice(index, 1);
     return fault;
@@ -462,7 +468,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     requests,
     client: () => createStripe(SECRET_KEY, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
     addCustomer: (id, currency) => void createCustomer(id, currency ? { currency } : {}),
-    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1 }),
+    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, passed: 0 }),
     setNow: (date) => {
       clock = () => date.getTime();
     },
