@@ -115,6 +115,7 @@ export function billingOutputs(outcome: BillingOutcome, currency: string): Recor
         entry: action.entry.entryId,
         amount: decimal(action.entry.amountMinor),
         status: action.entry.status,
+        ...(action.entry.lines ? { lines: action.entry.lines.map((line) => ({ description: line.description, amount: decimal(line.amountMinor) })) } : {}),
       })),
       note: customer.note,
     };
