@@ -4,7 +4,7 @@ import type { LedgerPort } from '../../src/billing/types.js';
 import { parsePeriod } from '../../src/period.js';
 import { stripeBilling } from '../../src/stripe/billing.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
-import { acme, billingConfig, costSnapshot, days, initech, scanTable, useBillingServices, type CustomerSpend } from '../support/billing.js';
+import { acme, acmeOverageEntry, billingConfig, costSnapshot, days, initech, scanTable, useBillingServices, type CustomerSpend } from '../support/billing.js';
 
 const TABLE = 'billing';
 const services = useBillingServices(TABLE, [acme.stripeCustomerId, initech.stripeCustomerId]);
@@ -103,6 +103,25 @@ describe('itemized invoices', () => {
 
     const entry = (await scanTable(services.dynamo, TABLE)).find((item) => item.entryId === 'overage-2026-11-11');
     expect(entry).toMatchObject({ status: 'completed', lines: EXPECTED_LINES.map(({ description, amount }) => ({ description, amountMinor: amount })) });
+  });
+
+  it('creates one invoice with one set of lines when two runs bill at the same time', async () => {
+    const outcomes = await Promise.all([bill('2026-11-11', [acmeSpend]), bill('2026-11-11', [acmeSpend])]);
+    expect(outcomes.flatMap((outcome) => outcome.invoices).map((invoice) => invoice.amountMinor)).toEqual([4707]);
+    const [invoice, ...others] = invoicesOf(acme.stripeCustomerId);
+    expect(others).toEqual([]);
+    expect(linesOf(invoice?.id)).toEqual(EXPECTED_LINES);
+  });
+
+  it('resumes an entry reserved before invoices were itemized as one item under its old key', async () => {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    const legacy = { ...acmeOverageEntry, amountMinor: 4707, entryId: 'overage-2026-11-11' };
+    expect(await ledger.reserve(legacy, 0)).toMatchObject({ reserved: true });
+    const resumed = await bill('2026-11-11', [acmeSpend]);
+    expect(resumed.invoices).toMatchObject([{ entryId: 'overage-2026-11-11', resumed: true, amountMinor: 4707 }]);
+    const [invoice] = invoicesOf(acme.stripeCustomerId);
+    expect(linesOf(invoice?.id)).toEqual([{ description: acmeOverageEntry.description, amount: 4707 }]);
+    expect(itemKeys()).toEqual(['acme/2026-11/overage-2026-11-11/item']);
   });
 
   it('leaves meter mode as it is: one meter event per day, no invoice lines', async () => {
