@@ -105,7 +105,12 @@ describe('delta billing through the month', () => {
       metadata: { customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' },
     });
     expect(invoice?.description).toBe('AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)');
-    expect([...services.stripe.state.invoiceItems.values()].map((item) => item.description)).toEqual(['Amazon EC2', 'Amazon S3', 'AWS Lambda', 'Amazon EC2']);
+    expect([...services.stripe.state.invoiceItems.values()].map((item) => item.description)).toEqual([
+      'Amazon EC2',
+      'Amazon S3',
+      'AWS Lambda',
+      'Amazon Elastic Compute Cloud - Compute',
+    ]);
   });
 
   it('writes each invoice record in the shared schema and completes its ledger entry', async () => {
