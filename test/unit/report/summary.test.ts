@@ -59,6 +59,19 @@ describe('JSON cost report', () => {
     expect(fromCostReport(report)).toEqual(snapshot);
   });
 
+  it("gives each customer's cost and charge side by side, Used and status on the charge (acme on 2026-11-21)", async () => {
+    const report = toCostReport(await demoSnapshot({ now: new Date('2026-11-21T06:00:00Z'), threshold: 2000 }), demoConfig);
+    expect(report.customers.find((c) => c.customerId === 'acme')).toMatchObject({
+      cost: '764.355826',
+      markupPercent: 10,
+      charge: '840.791409',
+      allowance: '800.000000',
+      forecastCharge: '1272.204427',
+      usedPercent: 105.1,
+      status: 'over',
+    });
+  });
+
   it('refuses a report of another schema version', () => {
     expect(() => fromCostReport({ schemaVersion: 2 } as never, 'r.json')).toThrow('r.json has schemaVersion 2; this version reads 1');
   });
