@@ -48,8 +48,8 @@ const port: CostExplorerPort = {
 start = cpuMs();
 const snapshot = await collectCosts(port, config, { period, now, metric: 'UnblendedCost', threshold: fromUnits(500_000) });
 const alerts = await dispatchAlerts(crossedLevels(snapshot, config), { markers: undefined, publish: undefined, dryRun: false, now });
-const summary = renderSummary(snapshot, alerts, { dryRun: false, reportPath: 'cost-report.json' });
-const report = JSON.stringify(toCostReport(snapshot, alerts));
+const summary = renderSummary(snapshot, config, alerts, { dryRun: false, reportPath: 'cost-report.json' });
+const report = JSON.stringify(toCostReport(snapshot, config, alerts));
 const totalMs = cpuMs() - start;
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 

@@ -28,8 +28,8 @@ export async function run(): Promise<void> {
     );
     const { snapshot, alerts } = result;
 
-    await writeCostReport(inputs.reportPath, snapshot, alerts);
-    await writeJobSummary(renderSummary(snapshot, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath }));
+    await writeCostReport(inputs.reportPath, snapshot, config, alerts);
+    await writeJobSummary(renderSummary(snapshot, config, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath }));
     core.setOutput('total-cost', toDecimalString(snapshot.total.cost));
     core.setOutput('forecast', toDecimalString(snapshot.total.awsForecast ?? snapshot.total.forecast));
     core.setOutput('threshold-exceeded', String(result.thresholdExceeded));

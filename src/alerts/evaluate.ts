@@ -1,3 +1,4 @@
+import { chargeOf, markupOf, type CustomerCharge } from '../billing/charge.js';
 import type { BillingConfig } from '../config/load.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { scale, type Micros } from '../money.js';
@@ -13,30 +14,35 @@ export interface BudgetAlert {
   readonly kind: 'actual' | 'forecast';
   /** Percent of the limit. */
   readonly level: number;
+  /** What is compared with the limit: a customer's charge (cost with markup), or the total AWS cost for TOTAL. */
   readonly amount: Micros;
   readonly limit: Micros;
   readonly currency: string;
   readonly estimated: boolean;
 }
 
-/** Every level reached in this snapshot, total first, lowest level first. A limit of 0 raises no alerts. */
+/**
+ * Every level reached in this snapshot, total first, lowest level first. A customer's levels are percentages of its
+ * allowance reached by its charge (cost with markup, what it is billed on); the total's are percentages of the budget
+ * threshold reached by the AWS cost. A limit of 0 raises no alerts.
+ */
 export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): BudgetAlert[] {
   const levelsById = new Map(config.customers.map((customer) => [customer.id, customer.alertLevels]));
+  const markup = markupOf(config.customers);
   const scopes = [
     {
       scope: TOTAL_SCOPE,
       scopeName: 'All customers',
-      cost: snapshot.total.cost,
+      amount: snapshot.total.cost,
       forecast: snapshot.total.awsForecast ?? snapshot.total.forecast,
       limit: snapshot.total.threshold,
       levels: config.alertLevels,
       currency: snapshot.currency,
     },
     ...snapshot.customers.map((customer) => ({
+      ...chargeAndForecast(chargeOf(customer, markup(customer.customerId))),
       scope: customer.customerId,
       scopeName: customer.name,
-      cost: customer.cost,
-      forecast: customer.forecast,
       limit: customer.allowance,
       levels: levelsById.get(customer.customerId) ?? config.alertLevels,
       currency: customer.currency,
@@ -47,7 +53,7 @@ export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): Bu
     if (s.limit <= 0) continue;
     const base = { period: snapshot.period, scope: s.scope, scopeName: s.scopeName, limit: s.limit, currency: s.currency, estimated: snapshot.estimated };
     for (const level of s.levels) {
-      if (s.cost >= scale(s.limit, Math.round(level * 100), 10_000)) alerts.push({ ...base, kind: 'actual', level, amount: s.cost });
+      if (s.amount >= scale(s.limit, Math.round(level * 100), 10_000)) alerts.push({ ...base, kind: 'actual', level, amount: s.amount });
     }
     if (snapshot.window.complete) continue;
     for (const level of config.forecastAlertLevels) {
@@ -55,4 +61,8 @@ export function crossedLevels(snapshot: CostSnapshot, config: BillingConfig): Bu
     }
   }
   return alerts;
+}
+
+function chargeAndForecast({ charge, forecastCharge }: CustomerCharge) {
+  return { amount: charge, forecast: forecastCharge };
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
-import { applyMarkup, formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
+import { formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, periodLabel, type BillingPeriod } from '../period.js';
 import { countsTowardsOverage } from '../store/records.js';
+import { customerCharge } from './charge.js';
+import { allocateLines, type InvoiceField } from './lines.js';
 import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction } from './types.js';
 
 /**
@@ -13,7 +15,7 @@ import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKi
  * period always add up to the rounded final overage: no cent drifts however many runs there are.
  */
 export function overageBasis(customer: Customer, costs: CustomerCosts): OverageBasis {
-  const costWithMarkup = applyMarkup(costs.cost, customer.markupPercent);
+  const costWithMarkup = customerCharge(costs.cost, customer.markupPercent);
   const overage = Math.max(0, costWithMarkup - customer.allowance);
   return {
     cost: costs.cost,
@@ -137,10 +139,10 @@ export function planCustomer(
   const ledger = { entries, billed };
   const decision =
     request.mode === 'true-up'
-      ? planTrueUp(customer, basis, ledger, request)
+      ? planTrueUp(customer, costs, basis, ledger, request)
       : customer.mode === 'meter'
         ? planMeterDays(customer, costs, basis, ledger, request)
-        : planDailyInvoice(customer, basis, ledger, request);
+        : planDailyInvoice(customer, costs, basis, ledger, request);
   const newMinor = decision.actions.reduce((total, action) => total + action.entry.amountMinor, 0);
   return { ...base, basis, amountNowMinor: resumedMinor + newMinor, actions: decision.actions, note: decision.note };
 }
@@ -156,7 +158,7 @@ interface Decision {
   readonly note: string;
 }
 
-function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
+function planDailyInvoice(customer: Customer, costs: CustomerCosts, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'the period is closed by its true-up' };
   const difference = basis.overageMinor - billed;
   const minimum = toMinorUnits(request.billing.minimumInvoiceAmount, customer.currency);
@@ -170,12 +172,21 @@ function planDailyInvoice(customer: Customer, basis: OverageBasis, { entries, bi
       note: `${formatMinor(difference, customer.currency)} is below the minimum invoice amount of ${formatMinor(minimum, customer.currency)}; it waits for a later run`,
     };
   }
-  const entry = newEntry(customer, request, entryId, 'overage', difference, overageLine(basis, request, `to ${isoDate(request.now)}`));
+  const scope = `to ${isoDate(request.now)}`;
+  const entry = newEntry(
+    customer,
+    request,
+    entryId,
+    'overage',
+    difference,
+    overageLine(basis, request, scope),
+    itemized(customer, costs, basis, request, difference, billed, scope),
+  );
   const note = billed === 0 ? 'overage above the allowance' : `overage above the allowance, less ${formatMinor(billed, customer.currency)} already billed`;
   return { actions: [plannedAction(customer, entry)], note };
 }
 
-function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
+function planTrueUp(customer: Customer, costs: CustomerCosts, basis: OverageBasis, { entries, billed }: LedgerView, request: PlanRequest): Decision {
   if (entries.some((entry) => entry.entryId === 'true-up')) return { actions: [], note: 'true-up already done for this period' };
   const difference = basis.overageMinor - billed;
   if (difference === 0) return closeWithoutBilling(customer, request, 'final overage equals what was billed: the period is closed with nothing to bill');
@@ -196,7 +207,16 @@ function planTrueUp(customer: Customer, basis: OverageBasis, { entries, billed }
       `final difference of ${formatMinor(difference, customer.currency)} is below the minimum invoice amount and is waived; the period is closed`,
     );
   }
-  const entry = newEntry(customer, request, 'true-up', 'true-up', difference, overageLine(basis, request, 'final true-up'));
+  const scope = 'final true-up';
+  const entry = newEntry(
+    customer,
+    request,
+    'true-up',
+    'true-up',
+    difference,
+    overageLine(basis, request, scope),
+    itemized(customer, costs, basis, request, difference, billed, scope),
+  );
   return { actions: [plannedAction(customer, entry)], note: 'final overage above what was billed during the month' };
 }
 
@@ -251,8 +271,17 @@ function fixedChargeEntry(customer: Customer, entries: readonly LedgerEntry[], r
   return existing ? { entry: existing, taken: true } : { entry: newEntry(customer, request, entryId, 'fixed', amountMinor, charge.description), taken: false };
 }
 
-function newEntry(customer: Customer, request: PlanRequest, entryId: string, kind: LedgerEntryKind, amountMinor: number, description: string): LedgerEntry {
+function newEntry(
+  customer: Customer,
+  request: PlanRequest,
+  entryId: string,
+  kind: LedgerEntryKind,
+  amountMinor: number,
+  description: string,
+  invoice: Pick<LedgerEntry, 'lines' | 'invoiceFields'> = {},
+): LedgerEntry {
   const base: LedgerEntry = {
+    ...invoice,
     customerId: customer.id,
     period: request.period.id,
     entryId,
@@ -287,6 +316,41 @@ function plannedAction(customer: Customer, entry: LedgerEntry): PlannedAction {
 function overageLine(basis: OverageBasis, request: PlanRequest, scope: string): string {
   const services = basis.topServices.length > 0 ? ` (largest: ${basis.topServices.join(', ')})` : '';
   return `AWS usage above the allowance, ${periodLabel(request.period.id)}, ${scope}${services}`;
+}
+
+/**
+ * An invoiced overage's lines by AWS service and its custom fields, from the cost report the entry is planned from.
+ * They are stored in the ledger entry, so a resumed run sends Stripe the same invoice whatever the costs are by then.
+ */
+function itemized(
+  customer: Customer,
+  costs: CustomerCosts,
+  basis: OverageBasis,
+  request: PlanRequest,
+  amountMinor: number,
+  billedMinor: number,
+  scope: string,
+): Pick<LedgerEntry, 'lines' | 'invoiceFields'> {
+  if (customer.mode !== 'invoice' || amountMinor <= 0) return {};
+  const serviceCharges = costs.services.map((line) => ({ service: line.service, amount: customerCharge(line.amount, customer.markupPercent) }));
+  return {
+    lines: allocateLines(amountMinor, serviceCharges, request.billing.invoiceServiceLines, 'AWS usage above the allowance'),
+    invoiceFields: overageFields(customer, basis, request, billedMinor, scope),
+  };
+}
+
+/** The figures behind an overage invoice: overage = charge − allowance, this invoice = overage − billed earlier. */
+function overageFields(customer: Customer, basis: OverageBasis, request: PlanRequest, billedMinor: number, scope: string): InvoiceField[] {
+  const money = (amount: Micros) => formatMoney(amount, customer.currency);
+  return [
+    { name: 'Period', value: `${periodLabel(request.period.id)}, ${scope}` },
+    { name: 'Monthly allowance', value: money(basis.allowance) },
+    {
+      name: 'AWS cost with markup',
+      value: `${money(basis.costWithMarkup)} (AWS cost ${money(basis.cost)} ${basis.markupPercent < 0 ? '−' : '+'} ${Math.abs(basis.markupPercent)}% markup)`,
+    },
+    { name: 'Billed earlier this period', value: formatMinor(billedMinor, customer.currency) },
+  ];
 }
 
 export function formatMinor(amountMinor: number, currency: string): string {

@@ -237,6 +237,8 @@ class Settler {
       currency: entry.currency,
       amountMinor: entry.amountMinor,
       lineDescription: entry.description,
+      ...(entry.lines ? { lines: entry.lines } : {}),
+      ...(entry.invoiceFields ? { customFields: entry.invoiceFields } : {}),
       collectionMethod: this.config.billing.collectionMethod,
       daysUntilDue: this.config.billing.daysUntilDue,
       resume: resumed,

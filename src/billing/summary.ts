@@ -15,7 +15,7 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
   if (outcome.estimated) lines.push('> Costs of the current month are Cost Explorer estimates; the true-up bills or credits the settled difference.', '');
 
   lines.push(
-    '| Customer | Cost to date | Markup | With markup | Allowance | Overage | Already billed | Now | Plan |',
+    '| Customer | Cost to date | Markup | Charge (with markup) | Allowance | Overage | Already billed | Now | Plan |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   for (const customer of plan.customers.slice(0, MAX_ROWS)) lines.push(planRow(customer));
@@ -115,6 +115,7 @@ export function billingOutputs(outcome: BillingOutcome, currency: string): Recor
         entry: action.entry.entryId,
         amount: decimal(action.entry.amountMinor),
         status: action.entry.status,
+        ...(action.entry.lines ? { lines: action.entry.lines.map((line) => ({ description: line.description, amount: decimal(line.amountMinor) })) } : {}),
       })),
       note: customer.note,
     };

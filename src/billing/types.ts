@@ -1,5 +1,6 @@
 import type { CostSnapshot } from '../costs/types.js';
 import type { Micros } from '../money.js';
+import type { InvoiceField, InvoiceLine } from './lines.js';
 import type { BillingPeriod } from '../period.js';
 import type { InvoiceRecord, InvoiceStatus, LedgerEntryRecord } from '../store/records.js';
 
@@ -60,6 +61,9 @@ export interface InvoiceRequest {
   readonly currency: string;
   readonly amountMinor: number;
   readonly lineDescription: string;
+  /** The invoice's items, adding up to `amountMinor`; absent: one item of `amountMinor` described by `lineDescription`. */
+  readonly lines?: readonly InvoiceLine[];
+  readonly customFields?: readonly InvoiceField[];
   readonly collectionMethod: 'send_invoice' | 'charge_automatically';
   readonly daysUntilDue: number;
   /** True when a previous run reserved the entry: look for an invoice it may have created first. */

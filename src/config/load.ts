@@ -33,6 +33,8 @@ export interface BillingConfig {
     readonly trueUpDay: number;
     readonly collectionMethod: 'send_invoice' | 'charge_automatically';
     readonly daysUntilDue: number;
+    /** AWS services with their own invoice line, largest charge first; the others share one line. */
+    readonly invoiceServiceLines: number;
   };
   readonly customers: readonly Customer[];
 }

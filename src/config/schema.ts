@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { MAX_INVOICE_ITEMS, MAX_SERVICE_LINES, OTHER_SERVICES } from '../billing/lines.js';
+
+/** AWS services with their own line on an invoice; the rest share one "Other AWS services" line. */
+export const DEFAULT_SERVICE_LINES = 5;
 
 const CUSTOMER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const STRIPE_CUSTOMER = /^cus_[A-Za-z0-9]{4,}$/;
@@ -91,9 +95,15 @@ export const billingConfigSchema = z
           .min(1, '1 day or more')
           .max(365, 'up to 365 days')
           .default(30),
+        invoiceServiceLines: z
+          .number({ error: `a number of AWS services from 1 to ${MAX_SERVICE_LINES} such as 5` })
+          .int('a whole number of AWS services')
+          .min(1, 'at least 1 AWS service')
+          .max(MAX_SERVICE_LINES, `at most ${MAX_SERVICE_LINES} AWS services (Stripe takes ${MAX_INVOICE_ITEMS} items per invoice, one is "${OTHER_SERVICES}")`)
+          .default(DEFAULT_SERVICE_LINES),
       })
       .strict()
-      .default({ minimumInvoiceAmount: 1, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 }),
+      .default({ minimumInvoiceAmount: 1, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30, invoiceServiceLines: DEFAULT_SERVICE_LINES }),
     customers: z.array(customerSchema, { error: 'a list of customers' }).min(1, 'at least one customer'),
   })
   .strict()

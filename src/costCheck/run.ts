@@ -1,10 +1,10 @@
 import { dispatchAlerts, type AlertMarkerStore, type AlertOutcome } from '../alerts/dispatch.js';
 import { crossedLevels } from '../alerts/evaluate.js';
+import { customerCharges, type CustomerCharge } from '../billing/charge.js';
 import type { BillingConfig } from '../config/load.js';
 import { collectCosts, type CollectOptions } from '../costs/collect.js';
 import type { CostExplorerPort } from '../costs/query.js';
 import type { CostSnapshot } from '../costs/types.js';
-import { applyMarkup } from '../money.js';
 import type { Publisher } from '../notify/sns.js';
 
 export interface CostCheckPorts {
@@ -20,7 +20,9 @@ export interface CostCheckResult {
   readonly alerts: readonly AlertOutcome[];
   /** The whole bill is over the budget threshold. */
   readonly thresholdExceeded: boolean;
-  /** Customers whose cost to date with markup is over their allowance: the ones the billing step will invoice. */
+  /** Each customer's cost and charge (cost with markup) against its allowance, in the snapshot's order. */
+  readonly charges: readonly CustomerCharge[];
+  /** Customers whose charge to date is over their allowance: the ones the billing step will invoice. */
   readonly overAllowance: readonly string[];
   /** Alerts that could not be published; the run fails after writing its report. */
   readonly failedAlerts: number;
@@ -40,7 +42,7 @@ export async function runCostCheck(
     now: options.now,
   });
   const thresholdExceeded = snapshot.total.threshold > 0 && snapshot.total.cost > snapshot.total.threshold;
-  const markup = new Map(config.customers.map((customer) => [customer.id, customer.markupPercent]));
-  const overAllowance = snapshot.customers.filter((c) => applyMarkup(c.cost, markup.get(c.customerId) ?? 0) > c.allowance).map((c) => c.customerId);
-  return { snapshot, alerts, thresholdExceeded, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length };
+  const charges = customerCharges(snapshot, config.customers);
+  const overAllowance = charges.filter((c) => c.status === 'over').map((c) => c.customerId);
+  return { snapshot, alerts, thresholdExceeded, charges, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length };
 }

@@ -1,24 +1,26 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { chargeOf, markupOf, percentOf } from '../billing/charge.js';
+import type { BillingConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
-import { parseAmount, scale, toDecimalString, type Micros } from '../money.js';
+import { parseAmount, toDecimalString } from '../money.js';
+
+export { percentOf } from '../billing/charge.js';
 
 export const COST_REPORT_SCHEMA_VERSION = 1;
-
-/** Percent of a limit with one decimal (80.1), or null for a limit of 0. */
-export function percentOf(amount: Micros, limit: Micros): number | null {
-  return limit > 0 ? scale(amount, 1000, limit) / 10 : null;
-}
 
 const money = toDecimalString;
 const services = (list: CostSnapshot['total']['services']) => list.map((s) => ({ service: s.service, amount: money(s.amount) }));
 
 /**
  * The JSON cost report: the whole snapshot with money as exact decimal strings ("123.456789"), daily amounts
- * one per day from `window.start`. Uploaded as an artifact and read back by the billing action.
+ * one per day from `window.start`. Uploaded as an artifact and read back by the billing action. Each customer also
+ * carries its markup, charge and forecast charge; `usedPercent` and `status` compare the charge with the allowance.
+ * Those are for people and tools: the billing action recomputes the charge from the billing config.
  */
-export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutcome[] = []) {
+export function toCostReport(snapshot: CostSnapshot, config: Pick<BillingConfig, 'customers'>, alerts: readonly AlertOutcome[] = []) {
+  const markup = markupOf(config.customers);
   return {
     schemaVersion: COST_REPORT_SCHEMA_VERSION,
     period: snapshot.period,
@@ -38,17 +40,24 @@ export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutco
       services: services(snapshot.total.services),
       daily: snapshot.total.daily.map(money),
     },
-    customers: snapshot.customers.map((c) => ({
-      customerId: c.customerId,
-      name: c.name,
-      currency: c.currency,
-      cost: money(c.cost),
-      allowance: money(c.allowance),
-      forecast: money(c.forecast),
-      usedPercent: percentOf(c.cost, c.allowance),
-      services: services(c.services),
-      daily: c.daily.map(money),
-    })),
+    customers: snapshot.customers.map((c) => {
+      const charge = chargeOf(c, markup(c.customerId));
+      return {
+        customerId: c.customerId,
+        name: c.name,
+        currency: c.currency,
+        cost: money(c.cost),
+        markupPercent: charge.markupPercent,
+        charge: money(charge.charge),
+        allowance: money(c.allowance),
+        forecast: money(c.forecast),
+        forecastCharge: money(charge.forecastCharge),
+        usedPercent: charge.usedPercent,
+        status: charge.status,
+        services: services(c.services),
+        daily: c.daily.map(money),
+      };
+    }),
     unmapped: { cost: money(snapshot.unmapped.cost), keys: snapshot.unmapped.keys.map((u) => ({ key: u.key, amount: money(u.amount) })) },
     alerts: alerts.map((a) => ({
       scope: a.scope,
@@ -64,8 +73,13 @@ export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutco
 
 export type CostReport = ReturnType<typeof toCostReport>;
 
-export async function writeCostReport(path: string, snapshot: CostSnapshot, alerts: readonly AlertOutcome[]): Promise<void> {
-  await writeFile(path, JSON.stringify(toCostReport(snapshot, alerts)));
+export async function writeCostReport(
+  path: string,
+  snapshot: CostSnapshot,
+  config: Pick<BillingConfig, 'customers'>,
+  alerts: readonly AlertOutcome[],
+): Promise<void> {
+  await writeFile(path, JSON.stringify(toCostReport(snapshot, config, alerts)));
 }
 
 /** A cost report that cannot be used: an input problem, reported before any side effect. */

@@ -1,8 +1,9 @@
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { customerCharges, percentOf, type AllowanceStatus } from '../billing/charge.js';
+import type { BillingConfig } from '../config/load.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { formatMoney, toUnits, type Micros } from '../money.js';
 import { periodLabel } from '../period.js';
-import { percentOf } from './costReport.js';
 import { markdownCell as cell } from './markdown.js';
 
 export interface SummaryOptions {
@@ -17,22 +18,31 @@ export interface SummaryOptions {
 /** GitHub refuses step summaries over 1 MiB; rendering is bounded by the top-N limits far below that. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
-type Status = 'over' | 'forecast-over' | 'ok' | 'no-limit';
-const STATUS_TEXT: Record<Status, string> = {
+const STATUS_TEXT: Record<AllowanceStatus | 'no-limit', string> = {
   over: '🔴 Over',
   'forecast-over': '🟠 Forecast over',
-  ok: '🟢 Within',
+  within: '🟢 Within',
   'no-limit': '⚪ No limit',
 };
 
-function status(cost: Micros, forecast: Micros, limit: Micros): Status {
-  if (limit <= 0) return 'no-limit';
-  if (cost > limit) return 'over';
-  return forecast > limit ? 'forecast-over' : 'ok';
+/** The whole bill against the budget threshold (AWS cost, no markup); a threshold of 0 is no threshold. */
+function thresholdStatus(cost: Micros, forecast: Micros, threshold: Micros): AllowanceStatus | 'no-limit' {
+  if (threshold <= 0) return 'no-limit';
+  if (cost > threshold) return 'over';
+  return forecast > threshold ? 'forecast-over' : 'within';
 }
 
-/** The job summary: headline, customers, services, daily trend, alerts, all in GitHub-flavoured markdown. */
-export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutcome[], options: SummaryOptions): string {
+/**
+ * The job summary: headline, customers, services, daily trend, alerts, all in GitHub-flavoured markdown. Customers
+ * are shown with their cost and their charge (cost with markup); Used, Forecast and Status compare the charge with
+ * the allowance, as billing does.
+ */
+export function renderSummary(
+  snapshot: CostSnapshot,
+  config: Pick<BillingConfig, 'customers'>,
+  alerts: readonly AlertOutcome[],
+  options: SummaryOptions,
+): string {
   const topCustomers = options.topCustomers ?? 50;
   const topServices = options.topServices ?? 10;
   const report = options.reportPath ? `the JSON report (\`${options.reportPath}\`)` : 'the JSON report';
@@ -54,17 +64,23 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
 
   lines.push('| Month to date | Forecast (month end) | Budget threshold | Used | Status |', '|---:|---:|---:|---:|:--|');
   lines.push(
-    `| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[status(total.cost, forecast, total.threshold)]} |`,
+    `| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[thresholdStatus(total.cost, forecast, total.threshold)]} |`,
     '',
   );
 
   lines.push('### Customers', '');
-  lines.push('| Customer | Cost to date | Allowance | Used | Forecast | Top service | Status |', '|:--|---:|---:|---:|---:|:--|:--|');
-  const customers = [...snapshot.customers].sort((a, b) => b.cost - a.cost || a.customerId.localeCompare(b.customerId));
-  for (const c of customers.slice(0, topCustomers)) {
+  lines.push(
+    '| Customer | Cost to date | Markup | Charge to date | Allowance | Used | Forecast charge | Top service | Status |',
+    '|:--|---:|---:|---:|---:|---:|---:|:--|:--|',
+  );
+  const names = new Map(snapshot.customers.map((c) => [c.customerId, c]));
+  const charges = customerCharges(snapshot, config.customers).sort((a, b) => b.charge - a.charge || a.customerId.localeCompare(b.customerId));
+  for (const charge of charges.slice(0, topCustomers)) {
+    const c = names.get(charge.customerId);
+    if (!c) continue;
     const money = (amount: Micros) => formatMoney(amount, c.currency);
     lines.push(
-      `| ${cell(c.name)} (\`${c.customerId}\`) | ${money(c.cost)} | ${money(c.allowance)} | ${percent(percentOf(c.cost, c.allowance))} | ${money(c.forecast)} | ${cell(c.services[0]?.service ?? '–')} | ${STATUS_TEXT[status(c.cost, c.forecast, c.allowance)]} |`,
+      `| ${cell(c.name)} (\`${c.customerId}\`) | ${money(charge.cost)} | ${charge.markupPercent}% | **${money(charge.charge)}** | ${money(charge.allowance)} | ${percent(charge.usedPercent)} | ${money(charge.forecastCharge)} | ${cell(c.services[0]?.service ?? '–')} | ${STATUS_TEXT[charge.status]} |`,
     );
   }
   if (snapshot.unmapped.cost !== 0) {
@@ -73,13 +89,15 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
       .map((u) => `\`${cell(u.key || '(none)')}\``)
       .join(', ');
     lines.push(
-      `| ⚠️ Unmapped (${keys}${snapshot.unmapped.keys.length > 3 ? ', …' : ''}) | ${$(snapshot.unmapped.cost)} | – | – | – | – | no customer matches |`,
+      `| ⚠️ Unmapped (${keys}${snapshot.unmapped.keys.length > 3 ? ', …' : ''}) | ${$(snapshot.unmapped.cost)} | – | – | – | – | – | – | no customer matches |`,
     );
   }
   lines.push('');
-  if (customers.length > topCustomers) {
-    const rest = customers.slice(topCustomers);
-    lines.push(`…and ${rest.length} more customers (${$(rest.reduce((t, c) => t + c.cost, 0))}); every customer is in ${report}.`, '');
+  if (charges.length > topCustomers) {
+    const rest = charges.slice(topCustomers);
+    const cost = rest.reduce((t, c) => t + c.cost, 0);
+    const charged = rest.reduce((t, c) => t + c.charge, 0);
+    lines.push(`…and ${rest.length} more customers (cost ${$(cost)}, charge ${$(charged)}); every customer is in ${report}.`, '');
   }
 
   lines.push('### Top services', '');

@@ -85,6 +85,12 @@ export interface LedgerEntryRecord {
   /** Meter entries: the Stripe meter event identifier and the event's time (epoch seconds). */
   readonly meterIdentifier?: string;
   readonly meterTimestamp?: number;
+  /**
+   * Invoiced overage: the invoice's lines by AWS service (adding up to `amountMinor`) and its custom fields, fixed
+   * when the entry is reserved so that a resumed run sends Stripe exactly the same invoice. Absent: one line.
+   */
+  readonly lines?: ReadonlyArray<{ readonly description: string; readonly amountMinor: number }>;
+  readonly invoiceFields?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
 /** Kinds whose amounts make up what a customer was billed for the period's overage (and the ledger head's sum). */

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { BillingCallError } from '../billing/errors.js';
+import type { InvoiceLine } from '../billing/lines.js';
 import type { InvoiceRequest, IssuedInvoice, MeterEventRequest, StripeBillingPort } from '../billing/types.js';
 import { withRetry, type RetryOptions } from '../retry.js';
 import { createRateLimiter, type RateLimiter } from './rateLimit.js';
@@ -76,6 +77,43 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     return items.data.some((item) => item.metadata?.ledgerEntry === ledgerEntry);
   }
 
+  /** The line numbers (metadata `line`) of this entry's items already on the invoice, all pages read. */
+  async function linesOn(invoiceId: string, ledgerEntry: string): Promise<Set<string>> {
+    const present = new Set<string>();
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page = await call("list the invoice's items", false, () =>
+        stripe.invoiceItems.list({ invoice: invoiceId, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+      );
+      for (const item of page.data) if (item.metadata?.ledgerEntry === ledgerEntry && item.metadata.line) present.add(item.metadata.line);
+      const last = page.data.at(-1);
+      if (!page.has_more || !last) return present;
+      startingAfter = last.id;
+    }
+  }
+
+  /** One item per line, keyed `<entry>/item-<n>`; a resumed draft gets only the lines it lacks. */
+  async function addLines(invoiceId: string, request: InvoiceRequest, lines: readonly InvoiceLine[], resumed: boolean): Promise<void> {
+    const present = resumed ? await linesOn(invoiceId, request.ledgerEntry) : new Set<string>();
+    for (const [index, line] of lines.entries()) {
+      const number = String(index + 1);
+      if (present.has(number)) continue;
+      await call(`add the item "${line.description}" (line ${number} of ${lines.length}) to invoice ${invoiceId}`, false, () =>
+        stripe.invoiceItems.create(
+          {
+            customer: request.stripeCustomerId,
+            invoice: invoiceId,
+            amount: line.amountMinor,
+            currency: request.currency,
+            description: line.description,
+            metadata: { customerId: request.customerId, period: request.period, ledgerEntry: request.ledgerEntry, line: number },
+          },
+          { idempotencyKey: `${request.ledgerEntry}/item-${number}` },
+        ),
+      );
+    }
+  }
+
   /**
    * Whether an earlier run already emailed this invoice: Stripe records an `invoice.sent` event for every send (also in
    * test mode) and keeps events for 30 days. Only a resumed entry asks; the send's idempotency key covers a day at most.
@@ -115,6 +153,7 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
             auto_advance: false,
             pending_invoice_items_behavior: 'exclude',
             description: request.lineDescription,
+            ...(request.customFields ? { custom_fields: request.customFields.map(({ name, value }) => ({ name, value })) } : {}),
             metadata,
           },
           key('invoice'),
@@ -123,7 +162,9 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
       const invoiceId = invoice.id;
       let sendNow = false;
       if (invoice.status === 'draft') {
-        if (!foundEarlier || !(await hasItem(invoiceId, request.ledgerEntry))) {
+        if (request.lines) {
+          await addLines(invoiceId, request, request.lines, foundEarlier);
+        } else if (!foundEarlier || !(await hasItem(invoiceId, request.ledgerEntry))) {
           await call(`add the item to invoice ${invoiceId}`, false, () =>
             stripe.invoiceItems.create(
               {

@@ -37,7 +37,7 @@ async function runBilling(
   const config = billingConfig(customers);
   await writeFile(join(workdir, 'billing.config.yaml'), JSON.stringify({ currency: 'usd', customers }));
   const snapshot = costSnapshot(config, periodOf(new Date()).id, isoDate(new Date()), spend);
-  await writeFile(join(workdir, 'cost-report.json'), JSON.stringify(toCostReport(snapshot)));
+  await writeFile(join(workdir, 'cost-report.json'), JSON.stringify(toCostReport(snapshot, config)));
   const run = await runAction(
     'billing',
     {
@@ -91,6 +91,9 @@ describe('the billing action as the runner runs it', () => {
     expect(result.code).toBe(0);
     expect(result.summary).toContain('Dry run: this is the plan.');
     expect(result.summary).toContain('invoice $230.00');
+    const plan = JSON.parse(result.outputs.plan ?? '{}') as { customers: Array<{ actions: Array<{ lines?: unknown }> }> };
+    // The fixture's cost report has one service: the invoice it plans has one line of the whole amount.
+    expect(plan.customers[0]?.actions[0]?.lines).toEqual([{ description: 'Amazon Elastic Compute Cloud - Compute', amount: '230.00' }]);
     expect(result.outputs['billed-total']).toBe('0.00');
     expect(services.stripe.requests.total).toBe(0);
     expect(await scanTable(services.dynamo, TABLE)).toEqual([]);

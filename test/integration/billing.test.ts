@@ -90,7 +90,8 @@ describe('delta billing through the month', () => {
     const next = await bill({ config, today: '2026-11-11', spends: [{ id: 'acme', daily: [...days(9, '11'), '12.3456'] }] });
     // 111.3456 * 1.1 = 122.48016 -> overage 22.48016 -> 2248 cents, 890 already billed.
     expect(next.invoices.map((invoice) => invoice.amountMinor)).toEqual([1358]);
-    expect(itemAmounts(acme.stripeCustomerId)).toEqual([890, 1358]);
+    // 890 split 60 : 30 : 9 by service (539.39, 269.69, 80.91): the two largest remainders get the 2 cents left over.
+    expect(itemAmounts(acme.stripeCustomerId)).toEqual([539, 270, 81, 1358]);
     expect(890 + 1358).toBe(toMinorUnits(applyMarkup(parseAmount('111.3456'), 10) - fromUnits(100), 'usd'));
 
     const [invoice] = invoicesOf(acme.stripeCustomerId);
@@ -103,8 +104,13 @@ describe('delta billing through the month', () => {
       days_until_due: 30,
       metadata: { customerId: 'acme', period: '2026-11', ledgerEntry: 'acme/2026-11/overage-2026-11-10' },
     });
-    const [item] = [...services.stripe.state.invoiceItems.values()];
-    expect(item?.description).toBe('AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)');
+    expect(invoice?.description).toBe('AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)');
+    expect([...services.stripe.state.invoiceItems.values()].map((item) => item.description)).toEqual([
+      'Amazon EC2',
+      'Amazon S3',
+      'AWS Lambda',
+      'Amazon Elastic Compute Cloud - Compute',
+    ]);
   });
 
   it('writes each invoice record in the shared schema and completes its ledger entry', async () => {

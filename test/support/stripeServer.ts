@@ -38,6 +38,8 @@ export interface Fault {
   /** "POST /v1/invoices", "POST /v1/invoices/:id/finalize"...; any request when absent. */
   readonly route?: string;
   readonly count?: number;
+  /** Matching requests let through before the fault strikes (a crash in the middle of a series of calls). */
+  readonly after?: number;
   /** For 'drop' and 500: process the request (state changes, key stored) and then fail the response. */
   readonly afterProcessing?: boolean;
 }
@@ -62,6 +64,8 @@ interface ServerState {
 }
 
 const SECRET_KEY = 'sk_test_localserver0000';
+/** Stripe refuses the 251st invoice item of an invoice. */
+const MAX_INVOICE_ITEMS = 250;
 const CURRENCIES = new Set(['usd', 'eur', 'gbp', 'jpy', 'chf', 'cad', 'aud', 'sek', 'nok', 'dkk']);
 
 class ApiError extends Error {
@@ -80,7 +84,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   const state: ServerState = emptyState();
   let idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   let searchLagging = false;
-  const faults: Array<Fault & { remaining: number }> = [];
+  const faults: Array<Fault & { remaining: number; passed: number }> = [];
   let sequence = 0;
   const requests: RequestLog = {
     total: 0,
@@ -172,6 +176,10 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     const index = faults.findIndex((fault) => !fault.route || fault.route === route);
     if (index < 0) return undefined;
     const fault = faults[index]!;
+    if (fault.passed < (fault.after ?? 0)) {
+      fault.passed += 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) faults.splice(index, 1);
     return fault;
@@ -262,6 +270,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       auto_advance: params.auto_advance === 'true',
       pending_invoice_items_behavior: params.pending_invoice_items_behavior ?? null,
       description: params.description ?? null,
+      custom_fields: customFields(params.custom_fields),
       metadata: params.metadata ?? {},
       status: 'draft',
       amount_due: 0,
@@ -281,6 +290,19 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     return invoice;
   }
 
+  /** Stripe takes up to 4 custom fields, each name up to 40 characters and each value up to 140. */
+  function customFields(value: unknown): Json[] | null {
+    if (value === undefined || value === '') return null;
+    const fields = Object.values(value as Record<string, Json>);
+    if (fields.length > 4) throw invalid('custom_fields: at most 4 custom fields are allowed.', { param: 'custom_fields' });
+    for (const field of fields) {
+      if (String(field.name ?? '').length > 40 || String(field.value ?? '').length > 140) {
+        throw invalid('custom_fields: a name is at most 40 characters and a value at most 140.', { param: 'custom_fields' });
+      }
+    }
+    return fields.map((field) => ({ name: String(field.name), value: String(field.value) }));
+  }
+
   function createInvoiceItem(params: Json): Json {
     const customer = requireCustomer(params);
     for (const removed of ['price', 'unit_amount']) if (removed in params) throw invalid(`Received unknown parameter: ${removed}`, { param: removed });
@@ -288,6 +310,9 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     if (!invoice) throw missing('invoice', String(params.invoice), 'invoice');
     if (invoice.status !== 'draft') throw invalid(`Invoice ${String(invoice.id)} is no longer a draft; items cannot be added.`, { param: 'invoice' });
     if (invoice.customer !== customer.id) throw invalid('The invoice belongs to another customer.', { param: 'invoice' });
+    if ((invoice.lines as { data: Json[] }).data.length >= MAX_INVOICE_ITEMS) {
+      throw invalid(`An invoice can have at most ${MAX_INVOICE_ITEMS} invoice items.`, { param: 'invoice' });
+    }
     const amount = Number(params.amount);
     if (!Number.isInteger(amount)) throw invalid('Invalid integer: amount', { param: 'amount' });
     const currency = requireCurrency(params.currency);
@@ -443,7 +468,7 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     requests,
     client: () => createStripe(SECRET_KEY, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
     addCustomer: (id, currency) => void createCustomer(id, currency ? { currency } : {}),
-    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1 }),
+    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, passed: 0 }),
     setNow: (date) => {
       clock = () => date.getTime();
     },

@@ -38,6 +38,14 @@ describe('budget alerts', () => {
     expect(alerts.map((a) => `${a.scope} ${a.kind} ${a.level}`)).toEqual(['TOTAL actual 50', 'TOTAL forecast 100', 'acme actual 50', 'acme forecast 100']);
   });
 
+  it("compares a customer's charge (cost with markup), not its cost, with the allowance: acme on 2026-11-21", async () => {
+    // acme: cost $764.36 is 95.5 % of its $800 allowance, but with its 10 % markup it is charged $840.79 (105.1 %).
+    const alerts = crossedLevels(await demoSnapshot({ now: new Date('2026-11-21T06:00:00Z'), threshold: 2000 }), demoConfig);
+    const acme = alerts.filter((a) => a.scope === 'acme');
+    expect(acme.map((a) => `${a.kind} ${a.level}`)).toEqual(['actual 50', 'actual 80', 'actual 100', 'forecast 100']);
+    expect(acme[2]).toMatchObject({ amount: 840_791_409, limit: 800_000_000 });
+  });
+
   it('raises no forecast alert for a closed month and none for a zero limit', async () => {
     const snapshot = await demoSnapshot();
     const closed = { ...snapshot, window: { ...snapshot.window, complete: true } };

@@ -45,7 +45,7 @@ function request(day: number, overrides: Partial<PlanRequest> = {}): PlanRequest
     mode: 'scheduled',
     period: november,
     now,
-    billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 },
+    billing: { minimumInvoiceAmount: fromUnits(1), trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30, invoiceServiceLines: 5 },
     windowStart: november.start,
     ...overrides,
   };
@@ -68,6 +68,41 @@ describe('planCustomer', () => {
       description: 'AWS usage above the allowance, November 2026, to 2026-11-10 (largest: Amazon EC2, Amazon S3, AWS Lambda)',
     });
     expect(plan.basis).toMatchObject({ cost: fromUnits(200), costWithMarkup: fromUnits(220), overage: fromUnits(120), overageMinor: 12000 });
+  });
+
+  it('fixes the invoice lines by service and the figures behind them in the entry, at planning', () => {
+    const breakdown = {
+      ...costs([fromUnits(150), fromUnits(50)]),
+      services: [20, 130, 50].map((units, i) => ({ service: `S${i}`, amount: fromUnits(units) })),
+    };
+    const first = planCustomer(customer(), breakdown, [], request(3, { billing: { ...request(3).billing, invoiceServiceLines: 1 } }));
+    // 200 cost -> 220 with markup -> 120 over: 12000 cents shared 130 : (50 + 20).
+    expect(first.actions[0]?.entry).toMatchObject({
+      amountMinor: 12000,
+      lines: [
+        { description: 'S1', amountMinor: 7800 },
+        { description: 'Other AWS services', amountMinor: 4200 },
+      ],
+      invoiceFields: [
+        { name: 'Period', value: 'November 2026, to 2026-11-03' },
+        { name: 'Monthly allowance', value: '$100.00' },
+        { name: 'AWS cost with markup', value: '$220.00 (AWS cost $200.00 + 10% markup)' },
+        { name: 'Billed earlier this period', value: '$0.00' },
+      ],
+    });
+    const completed = { ...first.actions[0]!.entry, status: 'completed' as const };
+    const later = planCustomer(customer({ markupPercent: -20 }), { ...breakdown, cost: fromUnits(300) }, [completed], request(4));
+    expect(later.actions[0]?.entry.lines?.reduce((total, line) => total + line.amountMinor, 0)).toBe(later.actions[0]?.entry.amountMinor);
+    expect(later.actions[0]?.entry.invoiceFields).toContainEqual({ name: 'AWS cost with markup', value: '$240.00 (AWS cost $300.00 − 20% markup)' });
+    expect(later.actions[0]?.entry.invoiceFields).toContainEqual({ name: 'Billed earlier this period', value: '$120.00' });
+  });
+
+  it('adds no invoice lines to meter events or credits', () => {
+    const metered = planCustomer(customer({ mode: 'meter', meterEventName: 'aws_usage' }), costs([fromUnits(200)]), [], request(2));
+    expect(metered.actions.map((action) => [action.kind, action.entry.lines])).toEqual([['meter', undefined]]);
+    const billed = { ...planCustomer(customer(), costs([fromUnits(200)]), [], request(2)).actions[0]!.entry, status: 'completed' as const };
+    const trueUp = planCustomer(customer(), costs([fromUnits(150)]), [billed], { ...request(1, { mode: 'true-up' }), now: new Date('2026-12-03T07:00:00Z') });
+    expect(trueUp.actions.map((action) => [action.kind, action.entry.lines])).toEqual([['credit', undefined]]);
   });
 
   it('resumes pending entries and counts them as billed', () => {
@@ -149,7 +184,13 @@ describe('markup and rounding properties', () => {
     (daily, basisPoints, allowance, minimumUnits) => {
       const billed: LedgerEntry[] = [];
       const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
-      const billing = { minimumInvoiceAmount: fromUnits(minimumUnits), trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
+      const billing = {
+        minimumInvoiceAmount: fromUnits(minimumUnits),
+        trueUpDay: 3,
+        collectionMethod: 'send_invoice' as const,
+        daysUntilDue: 30,
+        invoiceServiceLines: 5,
+      };
       for (let day = 1; day <= daily.length; day++) {
         const plan = planCustomer(who, costs(daily.slice(0, day)), billed, request(day + 1, { billing }));
         for (const action of plan.actions) {
@@ -177,7 +218,7 @@ describe('markup and rounding properties', () => {
   )('a true-up after revised data credits or bills the difference so the period ends at the final overage', (daily, basisPoints, allowance, revisions) => {
     const billed: LedgerEntry[] = [];
     const who = customer({ markupPercent: basisPoints / 100, allowance: fromUnits(allowance) });
-    const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30 };
+    const billing = { minimumInvoiceAmount: 0, trueUpDay: 3, collectionMethod: 'send_invoice' as const, daysUntilDue: 30, invoiceServiceLines: 5 };
     settle(billed, planCustomer(who, costs(daily), billed, request(daily.length + 1, { billing })));
     const revised = daily.map((amount, index) => Math.max(0, amount + (revisions[index] ?? 0)));
     const trueUp = planCustomer(who, costs(revised), billed, { ...request(1, { billing, mode: 'true-up' }), now: new Date('2026-12-03T07:00:00Z') });

@@ -33,7 +33,13 @@ describe('billing config', () => {
     expect(config.alertLevels).toEqual([50, 80, 100]);
     expect(config.forecastAlertLevels).toEqual([100]);
     expect(config.excludeRecordTypes).toEqual(['Credit', 'Refund']);
-    expect(config.billing).toEqual({ minimumInvoiceAmount: 1_000_000, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30 });
+    expect(config.billing).toEqual({
+      minimumInvoiceAmount: 1_000_000,
+      trueUpDay: 3,
+      collectionMethod: 'send_invoice',
+      daysUntilDue: 30,
+      invoiceServiceLines: 5,
+    });
     expect(config.customers[0]).toMatchObject({ id: 'acme', allowance: 800_000_000, currency: 'usd', mode: 'invoice', markupPercent: 10 });
   });
 
@@ -50,6 +56,17 @@ describe('billing config', () => {
     expect(problems(valid.replace('LINKED_ACCOUNT', 'ACCOUNT'))).toEqual([
       'allocation is "ACCOUNT"; expected LINKED_ACCOUNT, TAG:<key>, COST_CATEGORY:<name> or NONE',
     ]);
+  });
+
+  it("keeps the invoice's service lines within Stripe's 250 items per invoice", () => {
+    const withLines = (value: string) => `billing:\n  invoiceServiceLines: ${value}\n${valid}`;
+    expect(parseBillingConfig(withLines('249')).billing.invoiceServiceLines).toBe(249);
+    expect(problems(withLines('250'))).toEqual([
+      'billing.invoiceServiceLines is 250; expected at most 249 AWS services (Stripe takes 250 items per invoice, one is "Other AWS services")',
+    ]);
+    expect(problems(withLines('0'))).toEqual(['billing.invoiceServiceLines is 0; expected at least 1 AWS service']);
+    expect(problems(withLines('2.5'))).toEqual(['billing.invoiceServiceLines is 2.5; expected a whole number of AWS services']);
+    expect(problems(withLines('"five"'))).toEqual(['billing.invoiceServiceLines is "five"; expected a number of AWS services from 1 to 249 such as 5']);
   });
 
   it('reports every problem at once, unknown fields included', () => {

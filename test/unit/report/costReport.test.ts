@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { CostReportError, readCostReport, toCostReport, writeCostReport } from '../../../src/report/costReport.js';
-import { demoSnapshot } from '../../support/snapshots.js';
+import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
 
 /** The cost report as the billing action reads it: every unusable file is a CostReportError naming the file and what is wrong. */
 let dir: string;
@@ -33,7 +33,7 @@ describe('reading the cost report', () => {
   it('reads back exactly what the cost check wrote, period included', async () => {
     const snapshot = await demoSnapshot();
     const path = join(dir, 'cost-report.json');
-    await writeCostReport(path, snapshot, []);
+    await writeCostReport(path, snapshot, demoConfig, []);
     const read = await readCostReport(path);
     expect(read).toEqual(snapshot);
     expect(read.period).toBe('2026-11');
@@ -70,7 +70,7 @@ describe('reading the cost report', () => {
 
   it('names the file, the field and the value of a wrong schemaVersion, and the version it reads', async () => {
     const snapshot = await demoSnapshot();
-    const path = await reportFile('v2.json', JSON.stringify({ ...toCostReport(snapshot), schemaVersion: 2 }));
+    const path = await reportFile('v2.json', JSON.stringify({ ...toCostReport(snapshot, demoConfig), schemaVersion: 2 }));
     const error = await readError(path);
     expect(error.message).toBe(`${path} has schemaVersion 2; this version reads 1`);
   });
@@ -88,7 +88,7 @@ describe('reading the cost report', () => {
   });
 
   it('names the file and the bad value when a version-1 report holds an amount that is not a decimal', async () => {
-    const report = toCostReport(await demoSnapshot());
+    const report = toCostReport(await demoSnapshot(), demoConfig);
     const broken = { ...report, customers: report.customers.map((c, i) => (i === 0 ? { ...c, cost: '12,50' } : c)) };
     const path = await reportFile('bad-amount.json', JSON.stringify(broken));
     const error = await readError(path);
@@ -97,7 +97,7 @@ describe('reading the cost report', () => {
   });
 
   it('names the file when a version-1 report lacks a section it needs', async () => {
-    const withoutCustomers: Record<string, unknown> = { ...toCostReport(await demoSnapshot()) };
+    const withoutCustomers: Record<string, unknown> = { ...toCostReport(await demoSnapshot(), demoConfig) };
     delete withoutCustomers.customers;
     const path = await reportFile('no-customers.json', JSON.stringify(withoutCustomers));
     const error = await readError(path);
@@ -108,7 +108,7 @@ describe('reading the cost report', () => {
     // readCostReport does not know the period being billed; actions/billing/main.ts checks `report.period` and
     // queries Cost Explorer when the report covers another month (a true-up of last month after today's cost check).
     const snapshot = await demoSnapshot();
-    const path = await reportFile('october.json', JSON.stringify({ ...toCostReport(snapshot), period: '2026-10' }));
+    const path = await reportFile('october.json', JSON.stringify({ ...toCostReport(snapshot, demoConfig), period: '2026-10' }));
     const read = await readCostReport(path);
     expect(read.period).toBe('2026-10');
     expect(read.customers).toEqual(snapshot.customers);
