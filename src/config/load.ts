@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AnomalySettings } from '../anomalies/detect.js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -34,6 +35,7 @@ export interface BillingConfig {
     readonly collectionMethod: 'send_invoice' | 'charge_automatically';
     readonly daysUntilDue: number;
   };
+  readonly anomalies: AnomalySettings;
   readonly customers: readonly Customer[];
 }
 
@@ -69,6 +71,7 @@ export function validateBillingConfig(raw: unknown): BillingConfig {
     alertLevels: config.alertLevels,
     forecastAlertLevels: config.forecastAlertLevels,
     billing: { ...config.billing, minimumInvoiceAmount: fromUnits(config.billing.minimumInvoiceAmount) },
+    anomalies: { ...config.anomalies, minimum: fromUnits(config.anomalies.minimum) },
     customers: config.customers.map((customer: CustomerConfig) => ({
       id: customer.id,
       name: customer.name,

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { anomalyReport, type AnomalyResult } from '../anomalies/report.js';
 import { ConfigError } from '../errors.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { parseAmount, scale, toDecimalString, type Micros } from '../money.js';
@@ -18,7 +19,7 @@ const services = (list: CostSnapshot['total']['services']) => list.map((s) => ({
  * The JSON cost report: the whole snapshot with money as exact decimal strings ("123.456789"), daily amounts
  * one per day from `window.start`. Uploaded as an artifact and read back by the billing action.
  */
-export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutcome[] = []) {
+export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutcome[] = [], anomalies?: AnomalyResult) {
   return {
     schemaVersion: COST_REPORT_SCHEMA_VERSION,
     period: snapshot.period,
@@ -59,13 +60,14 @@ export function toCostReport(snapshot: CostSnapshot, alerts: readonly AlertOutco
       status: a.status,
       ...(a.error ? { error: a.error } : {}),
     })),
+    ...(anomalies ? { anomalies: anomalyReport(anomalies) } : {}),
   };
 }
 
 export type CostReport = ReturnType<typeof toCostReport>;
 
-export async function writeCostReport(path: string, snapshot: CostSnapshot, alerts: readonly AlertOutcome[]): Promise<void> {
-  await writeFile(path, JSON.stringify(toCostReport(snapshot, alerts)));
+export async function writeCostReport(path: string, snapshot: CostSnapshot, alerts: readonly AlertOutcome[], anomalies?: AnomalyResult): Promise<void> {
+  await writeFile(path, JSON.stringify(toCostReport(snapshot, alerts, anomalies)));
 }
 
 /** A cost report that cannot be used: an input problem, reported before any side effect. */

@@ -1,4 +1,5 @@
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { renderAnomalySection, type AnomalyResult } from '../anomalies/report.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { formatMoney, toUnits, type Micros } from '../money.js';
 import { periodLabel } from '../period.js';
@@ -12,6 +13,8 @@ export interface SummaryOptions {
   readonly topServices?: number;
   /** Where the full JSON report went, named in the truncation notes. */
   readonly reportPath?: string;
+  /** The cost anomaly section, shown after the alerts when given. */
+  readonly anomalies?: AnomalyResult;
 }
 
 /** GitHub refuses step summaries over 1 MiB; rendering is bounded by the top-N limits far below that. */
@@ -106,6 +109,7 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
     if (alerts.length > topCustomers) lines.push('', `…and ${alerts.length - topCustomers} more alerts; all are in ${report}.`);
   }
   lines.push('');
+  if (options.anomalies) lines.push(...renderAnomalySection(options.anomalies, topCustomers));
   lines.push(
     `<sub>${snapshot.costExplorerRequests} Cost Explorer request${snapshot.costExplorerRequests === 1 ? '' : 's'} ($${(snapshot.costExplorerRequests * 0.01).toFixed(2)}) · generated ${snapshot.generatedAt}</sub>`,
     '',
