@@ -1,5 +1,6 @@
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { scale, type Micros } from '../money.js';
+import { daysBetween } from '../period.js';
 
 /** `anomalies` in billing.config.yaml. */
 export interface AnomalySettings {
@@ -53,15 +54,16 @@ export function detectAnomalies(snapshot: CostSnapshot, settings: AnomalySetting
   const { window } = snapshot;
   if (!settings.enabled || window.complete || window.start >= window.endExclusive) return { anomalies: [] };
   const day = addDays(window.endExclusive, -1);
+  const calendar = calendarOf(window.start, daysBetween(window.start, window.endExclusive));
   const anomalies = snapshot.customers
-    .map((customer) => judgeCustomer(customer, { start: window.start, amounts: customer.daily }, snapshot, settings))
+    .map((customer) => judgeCustomer(customer, calendar, snapshot, settings))
     .filter((anomaly): anomaly is CostAnomaly => anomaly !== undefined)
     .sort((a, b) => b.actual - b.expected - (a.actual - a.expected) || a.customerId.localeCompare(b.customerId));
   return { day, anomalies };
 }
 
-function judgeCustomer(customer: CustomerCosts, series: DailySeries, snapshot: CostSnapshot, settings: AnomalySettings): CostAnomaly | undefined {
-  const verdict = judgeLastDay(series, settings);
+function judgeCustomer(customer: CustomerCosts, calendar: Calendar, snapshot: CostSnapshot, settings: AnomalySettings): CostAnomaly | undefined {
+  const verdict = judge(customer.daily, calendar, settings);
   if (!verdict) return undefined;
   return {
     period: snapshot.period,
@@ -78,17 +80,36 @@ function judgeCustomer(customer: CustomerCosts, series: DailySeries, snapshot: C
 
 /** The series' last day when it is unusual, with what was expected; undefined when it is not (or cannot be judged). */
 export function judgeLastDay(series: DailySeries, settings: AnomalySettings): { day: string; expected: Micros; actual: Micros } | undefined {
-  const last = series.amounts.length - 1;
-  if (last < 0) return undefined;
-  const day = addDays(series.start, last);
+  return judge(series.amounts, calendarOf(series.start, series.amounts.length), settings);
+}
+
+/** The days of a window, computed once for all customers (they share it). */
+interface Calendar {
+  readonly dates: readonly string[];
+  readonly weekdays: readonly number[];
+}
+
+function calendarOf(start: string, length: number): Calendar {
+  const dates = Array.from({ length }, (_, i) => addDays(start, i));
+  return { dates, weekdays: dates.map(weekdayOf) };
+}
+
+function judge(amounts: readonly Micros[], calendar: Calendar, settings: AnomalySettings): { day: string; expected: Micros; actual: Micros } | undefined {
+  const last = amounts.length - 1;
+  const day = calendar.dates[last];
   // Monthly charges (support plans, reservations, hosted zones) land on the 1st: it is neither judged nor a baseline.
-  if (isFirstOfMonth(day)) return undefined;
-  const history = series.amounts
-    .slice(Math.max(0, last - settings.lookbackDays), last)
-    .map((amount, i, kept) => ({ date: addDays(day, i - kept.length), amount }))
-    .filter((d) => !isFirstOfMonth(d.date));
-  const expected = expectedCost(history, day);
-  const actual = series.amounts[last] ?? 0;
+  if (day === undefined || isFirstOfMonth(day)) return undefined;
+  const sameWeekday: Micros[] = [];
+  const sameKind: Micros[] = [];
+  const weekday = calendar.weekdays[last] ?? 0;
+  for (let i = Math.max(0, last - settings.lookbackDays); i < last; i++) {
+    if (isFirstOfMonth(calendar.dates[i] ?? '')) continue;
+    const other = calendar.weekdays[i] ?? 0;
+    if (other === weekday) sameWeekday.push(amounts[i] ?? 0);
+    if (isWeekend(other) === isWeekend(weekday)) sameKind.push(amounts[i] ?? 0);
+  }
+  const expected = usualCost(sameWeekday, sameKind);
+  const actual = amounts[last] ?? 0;
   if (expected === undefined || !isUnusual(actual, expected, settings)) return undefined;
   return { day, expected, actual };
 }
@@ -100,9 +121,14 @@ export function judgeLastDay(series: DailySeries, settings: AnomalySettings): { 
  */
 export function expectedCost(history: ReadonlyArray<{ readonly date: string; readonly amount: Micros }>, day: string): Micros | undefined {
   const weekday = weekdayOf(day);
-  const sameWeekday = history.filter((d) => weekdayOf(d.date) === weekday).map((d) => d.amount);
+  return usualCost(
+    history.filter((d) => weekdayOf(d.date) === weekday).map((d) => d.amount),
+    history.filter((d) => isWeekend(weekdayOf(d.date)) === isWeekend(weekday)).map((d) => d.amount),
+  );
+}
+
+function usualCost(sameWeekday: readonly Micros[], sameKind: readonly Micros[]): Micros | undefined {
   if (sameWeekday.length >= MIN_BASELINE_DAYS) return median(sameWeekday);
-  const sameKind = history.filter((d) => isWeekend(weekdayOf(d.date)) === isWeekend(weekday)).map((d) => d.amount);
   if (sameKind.length < MIN_BASELINE_DAYS) return undefined;
   // The few same weekdays known still count: a busy Monday is compared with last Monday, not with a Tuesday.
   return sameWeekday.length > 0 ? Math.max(median(sameKind), median(sameWeekday)) : median(sameKind);
