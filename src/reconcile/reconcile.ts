@@ -127,7 +127,7 @@ function compareEntry(entry: LedgerEntry, invoiceId: string, invoice: StripeInvo
       stripeStatus: invoice ? 'void' : 'deleted',
       losesMoney: !rebilledByTrueUp,
       action: rebilledByTrueUp
-        ? `The invoice was voided in Stripe. The true-up of ${entry.period} bills its amount again (its invoice record is void); void it only if that is wanted, otherwise nothing to do.`
+        ? `The invoice was voided in Stripe. The true-up of ${entry.period} bills its amount again, since its invoice record is void; nothing to do unless the amount should be waived (then credit it after the true-up).`
         : invoice
           ? `The invoice was voided in Stripe and nothing bills it again. If the charge stands, bill it with mode fixed-amount (customer ${entry.customerId}, period ${entry.period}).`
           : `Stripe has no invoice ${invoiceId}: nothing was billed for entry ${entry.entryId}. Check the Stripe dashboard, then bill it with mode fixed-amount (customer ${entry.customerId}, period ${entry.period}).`,
@@ -157,7 +157,7 @@ function unrecorded(invoice: StripeInvoiceView): Drift {
     stripeMinor: invoice.total,
     stripeStatus: invoice.status,
     losesMoney: false,
-    action: `Stripe holds this invoice (ledger entry ${invoice.ledgerEntry ?? 'unnamed'}) but the ledger has no such entry, so billing does not count it and may bill the same cost again. If it is a duplicate, void it in Stripe; otherwise do not delete ledger entries by hand: bill the customer's period only after checking its ledger.`,
+    action: `Stripe holds this invoice (ledger entry ${invoice.ledgerEntry ?? 'unnamed'}) but the ledger has no such entry, so billing does not count it and may bill the same cost again. If it duplicates an invoice of the ledger, void it in Stripe; if it is the only invoice for that cost, credit the customer for the second bill the ledger will make.`,
   };
 }
 
