@@ -153,6 +153,19 @@ describe('reconciliation with Stripe (local Stripe server through the real clien
     expect(summary(again.drifts)).toEqual(summary(result.drifts.filter((d) => d.kind !== 'status-behind')));
   });
 
+  it("pages through every invoice of the account, 100 a page, and keeps only this project's", async () => {
+    await billTwoMonths();
+    // 150 invoices made outside this project (no metadata), created in November.
+    for (let i = 0; i < 150; i++) {
+      const id = `in_other${String(i).padStart(4, '0')}`;
+      services.stripe.state.invoices.set(id, { ...stripeInvoice([...services.stripe.state.invoices.keys()][0]!), id, metadata: {} });
+    }
+    services.stripe.requests.byRoute.clear();
+    const result = await run();
+    expect(result).toMatchObject({ invoicesChecked: 4, drifts: [], stripeRequests: 2 });
+    expect(services.stripe.requests.count('GET /v1/invoices')).toBe(2);
+  });
+
   it('repairs nothing in a dry run and never moves a record backwards', async () => {
     const ids = await billTwoMonths();
     Object.assign(stripeInvoice(ids.acmeNovember), { status: 'paid' });
