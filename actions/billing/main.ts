@@ -15,12 +15,14 @@ import { snsPublisher } from '../../src/notify/sns.js';
 import { stripeBilling } from '../../src/stripe/billing.js';
 import { createStripe, isLiveKey } from '../../src/stripe/client.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
+import { runReconcile } from './reconcile.js';
 
 export async function run(): Promise<void> {
   try {
     const inputs = parseBillingInputs((name) => core.getInput(name), new Date());
     const config = await loadBillingConfig(inputs.config);
     const aws = createAwsClients();
+    if (inputs.reconcile) return await runReconcile(inputs, config, aws);
     const outcome = await runBilling(
       {
         loadCosts: loadCostsFromReportOrQuery(inputs, config, aws),

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { anomalyReport } from '../../src/anomalies/report.js';
 import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadBillingConfig } from '../../src/config/load.js';
@@ -26,21 +27,34 @@ export async function run(): Promise<void> {
       config,
       { period: inputs.period, now, metric: inputs.metric, threshold: inputs.threshold, awsForecast: inputs.awsForecast, dryRun: inputs.dryRun },
     );
-    const { snapshot, alerts } = result;
+    const { snapshot, alerts, anomalies } = result;
 
-    await writeCostReport(inputs.reportPath, snapshot, config, alerts);
-    await writeJobSummary(renderSummary(snapshot, config, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath }));
+    await writeCostReport(inputs.reportPath, snapshot, config, alerts, anomalies);
+    await writeJobSummary(renderSummary(snapshot, config, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath, anomalies }));
     core.setOutput('total-cost', toDecimalString(snapshot.total.cost));
     core.setOutput('forecast', toDecimalString(snapshot.total.awsForecast ?? snapshot.total.forecast));
     core.setOutput('threshold-exceeded', String(result.thresholdExceeded));
     core.setOutput('over-allowance', JSON.stringify(result.overAllowance));
     core.setOutput('alerts', JSON.stringify(alerts.map(({ scope, kind, level, status }) => ({ scope, kind, level, status }))));
+    core.setOutput(
+      'anomalies',
+      JSON.stringify(
+        anomalyReport(anomalies).found.map(({ customerId, day, expected, actual, status }) => ({ customer: customerId, day, expected, actual, status })),
+      ),
+    );
     core.setOutput('estimated', String(snapshot.estimated));
     core.setOutput('report-path', inputs.reportPath);
     core.setOutput('ce-requests', String(snapshot.costExplorerRequests));
     if (result.failedAlerts > 0) {
       const failed = alerts.filter((a) => a.status === 'failed');
       core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, {
+        title: 'SNS publish failed',
+      });
+      process.exitCode = 1;
+    }
+    const failedAnomalies = anomalies.anomalies.filter((a) => a.status === 'failed');
+    if (failedAnomalies.length > 0) {
+      core.error(`${failedAnomalies.length} cost anomal(ies) could not be published (${failedAnomalies[0]?.error}); the next run sends them.`, {
         title: 'SNS publish failed',
       });
       process.exitCode = 1;

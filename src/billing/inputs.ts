@@ -13,28 +13,36 @@ export interface BillingInputs {
   readonly billingTable: string | undefined;
   readonly snsTopicArn: string | undefined;
   readonly stripeSecretParameter: string;
+  /** Mode reconcile: compare the period and the one before with Stripe instead of billing (`request` is then unused). */
+  readonly reconcile: boolean;
+  /** Where a reconcile run writes its JSON report. */
+  readonly reportPath: string;
   readonly request: BillingRequest;
 }
 
-const MODES: readonly BillingMode[] = ['scheduled', 'true-up', 'fixed-amount'];
+const MODES: ReadonlyArray<BillingMode | 'reconcile'> = ['scheduled', 'true-up', 'fixed-amount', 'reconcile'];
 const AMOUNT_FORM = "a positive amount in the customer's currency, such as 250.00";
 
 /** The billing action's inputs (see actions/billing/action.yml), validated before any side effect; all problems at once. */
 export function parseBillingInputs(read: InputReader, now: Date): BillingInputs {
   const input = new InputParser(read);
-  const mode = input.choice<BillingMode>('mode', MODES, 'scheduled');
+  const chosen = input.choice<BillingMode | 'reconcile'>('mode', MODES, 'scheduled');
+  const reconcile = chosen === 'reconcile';
+  const mode: BillingMode = reconcile ? 'scheduled' : chosen;
   const period = input.attempt(() => parsePeriod(input.text('period', mode === 'true-up' ? 'previous' : 'current'), now, 'input period'), periodOf(now));
   const dryRun = input.boolean('dry-run', false);
   const customerId = input.text('customer') || undefined;
   const fixedCharge = mode === 'fixed-amount' ? parseFixedCharge(input, customerId) : undefined;
   if (mode !== 'fixed-amount') {
     for (const name of ['amount', 'description']) {
-      if (input.text(name)) input.fail(name, input.text(name), `nothing: it applies only to mode fixed-amount (mode is ${mode})`);
+      if (input.text(name)) input.fail(name, input.text(name), `nothing: it applies only to mode fixed-amount (mode is ${chosen})`);
     }
   }
   const metric = input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost');
   const billingTable = input.matching('billing-table', DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM) || undefined;
-  if (!billingTable && !dryRun) {
+  if (reconcile && customerId) input.fail('customer', customerId, 'nothing: mode reconcile covers every customer');
+  if (!billingTable && reconcile) input.fail('billing-table', '', `${DYNAMODB_TABLE_NAME_FORM}: mode reconcile reads the ledger, also in a dry run`);
+  else if (!billingTable && !dryRun) {
     input.fail('billing-table', '', `${DYNAMODB_TABLE_NAME_FORM}: a real run needs the billing table for its ledger (a dry run may go without)`);
   }
   const snsTopicArn = input.matching('sns-topic-arn', SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM) || undefined;
@@ -46,6 +54,8 @@ export function parseBillingInputs(read: InputReader, now: Date): BillingInputs 
     billingTable,
     snsTopicArn,
     stripeSecretParameter: input.text('stripe-secret-parameter', '/stripe/secret-key'),
+    reconcile,
+    reportPath: input.text('report-path', 'reconcile-report.json'),
     request: { mode, period, now, dryRun, ...(customerId ? { customerId } : {}), ...(fixedCharge ? { fixedCharge } : {}) },
   };
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AnomalySettings } from '../anomalies/detect.js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -36,6 +37,7 @@ export interface BillingConfig {
     /** AWS services with their own invoice line, largest charge first; the others share one line. */
     readonly invoiceServiceLines: number;
   };
+  readonly anomalies: AnomalySettings;
   readonly customers: readonly Customer[];
 }
 
@@ -71,6 +73,7 @@ export function validateBillingConfig(raw: unknown): BillingConfig {
     alertLevels: config.alertLevels,
     forecastAlertLevels: config.forecastAlertLevels,
     billing: { ...config.billing, minimumInvoiceAmount: fromUnits(config.billing.minimumInvoiceAmount) },
+    anomalies: { ...config.anomalies, minimum: fromUnits(config.anomalies.minimum) },
     customers: config.customers.map((customer: CustomerConfig) => ({
       id: customer.id,
       name: customer.name,

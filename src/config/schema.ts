@@ -66,6 +66,28 @@ export const customerSchema = z
   })
   .strict();
 
+/** Defaults stay quiet on weekly rhythms and ordinary growth: a day must double and rise by 20 to be flagged. */
+export const ANOMALY_DEFAULTS = { enabled: true, ratio: 2, minimum: 20, lookbackDays: 28 } as const;
+
+const anomaliesSchema = z
+  .object({
+    enabled: z.boolean({ error: 'true or false' }).default(ANOMALY_DEFAULTS.enabled),
+    ratio: z
+      .number({ error: 'a ratio such as 2 (a day costing over twice the usual)' })
+      .gt(1, 'a ratio above 1, such as 2')
+      .max(100, 'a ratio up to 100')
+      .default(ANOMALY_DEFAULTS.ratio),
+    minimum: money('a minimum increase over the usual daily cost').default(ANOMALY_DEFAULTS.minimum),
+    lookbackDays: z
+      .number({ error: 'a number of days such as 28' })
+      .int('a whole number of days')
+      .min(7, '7 days or more (a week, so every weekday is seen)')
+      .max(56, 'up to 56 days')
+      .default(ANOMALY_DEFAULTS.lookbackDays),
+  })
+  .strict()
+  .default(ANOMALY_DEFAULTS);
+
 export const billingConfigSchema = z
   .object({
     currency: z
@@ -104,6 +126,7 @@ export const billingConfigSchema = z
       })
       .strict()
       .default({ minimumInvoiceAmount: 1, trueUpDay: 3, collectionMethod: 'send_invoice', daysUntilDue: 30, invoiceServiceLines: DEFAULT_SERVICE_LINES }),
+    anomalies: anomaliesSchema,
     customers: z.array(customerSchema, { error: 'a list of customers' }).min(1, 'at least one customer'),
   })
   .strict()

@@ -1,5 +1,8 @@
 import { dispatchAlerts, type AlertMarkerStore, type AlertOutcome } from '../alerts/dispatch.js';
 import { crossedLevels } from '../alerts/evaluate.js';
+import { detectAnomalies } from '../anomalies/detect.js';
+import { dispatchAnomalies } from '../anomalies/dispatch.js';
+import type { AnomalyResult } from '../anomalies/report.js';
 import { customerCharges, type CustomerCharge } from '../billing/charge.js';
 import type { BillingConfig } from '../config/load.js';
 import { collectCosts, type CollectOptions } from '../costs/collect.js';
@@ -26,6 +29,8 @@ export interface CostCheckResult {
   readonly overAllowance: readonly string[];
   /** Alerts that could not be published; the run fails after writing its report. */
   readonly failedAlerts: number;
+  /** Customers whose last complete day cost far more than usual, each published once per customer and day. */
+  readonly anomalies: AnomalyResult;
 }
 
 /** The daily cost check: read costs, find the budget levels reached, send each alert once. */
@@ -41,8 +46,19 @@ export async function runCostCheck(
     dryRun: options.dryRun,
     now: options.now,
   });
+  const scan = detectAnomalies(snapshot, config.anomalies);
+  const anomalies: AnomalyResult = {
+    ...scan,
+    settings: config.anomalies,
+    anomalies: await dispatchAnomalies(scan.anomalies, {
+      markers: ports.markers,
+      publish: options.dryRun ? undefined : ports.publish,
+      dryRun: options.dryRun,
+      now: options.now,
+    }),
+  };
   const thresholdExceeded = snapshot.total.threshold > 0 && snapshot.total.cost > snapshot.total.threshold;
   const charges = customerCharges(snapshot, config.customers);
   const overAllowance = charges.filter((c) => c.status === 'over').map((c) => c.customerId);
-  return { snapshot, alerts, thresholdExceeded, charges, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length };
+  return { snapshot, alerts, thresholdExceeded, charges, overAllowance, failedAlerts: alerts.filter((a) => a.status === 'failed').length, anomalies };
 }

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { anomalyReport, type AnomalyResult } from '../anomalies/report.js';
 import { chargeOf, markupOf, percentOf } from '../billing/charge.js';
 import type { BillingConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
@@ -19,7 +20,12 @@ const services = (list: CostSnapshot['total']['services']) => list.map((s) => ({
  * carries its markup, charge and forecast charge; `usedPercent` and `status` compare the charge with the allowance.
  * Those are for people and tools: the billing action recomputes the charge from the billing config.
  */
-export function toCostReport(snapshot: CostSnapshot, config: Pick<BillingConfig, 'customers'>, alerts: readonly AlertOutcome[] = []) {
+export function toCostReport(
+  snapshot: CostSnapshot,
+  config: Pick<BillingConfig, 'customers'>,
+  alerts: readonly AlertOutcome[] = [],
+  anomalies?: AnomalyResult,
+) {
   const markup = markupOf(config.customers);
   return {
     schemaVersion: COST_REPORT_SCHEMA_VERSION,
@@ -68,6 +74,7 @@ export function toCostReport(snapshot: CostSnapshot, config: Pick<BillingConfig,
       status: a.status,
       ...(a.error ? { error: a.error } : {}),
     })),
+    ...(anomalies ? { anomalies: anomalyReport(anomalies) } : {}),
   };
 }
 
@@ -78,8 +85,9 @@ export async function writeCostReport(
   snapshot: CostSnapshot,
   config: Pick<BillingConfig, 'customers'>,
   alerts: readonly AlertOutcome[],
+  anomalies?: AnomalyResult,
 ): Promise<void> {
-  await writeFile(path, JSON.stringify(toCostReport(snapshot, config, alerts)));
+  await writeFile(path, JSON.stringify(toCostReport(snapshot, config, alerts, anomalies)));
 }
 
 /** A cost report that cannot be used: an input problem, reported before any side effect. */

@@ -1,4 +1,5 @@
 import type { AlertOutcome } from '../alerts/dispatch.js';
+import { renderAnomalySection, type AnomalyResult } from '../anomalies/report.js';
 import { customerCharges, percentOf, type AllowanceStatus } from '../billing/charge.js';
 import type { BillingConfig } from '../config/load.js';
 import type { CostSnapshot } from '../costs/types.js';
@@ -13,6 +14,8 @@ export interface SummaryOptions {
   readonly topServices?: number;
   /** Where the full JSON report went, named in the truncation notes. */
   readonly reportPath?: string;
+  /** The cost anomaly section, shown after the alerts when given. */
+  readonly anomalies?: AnomalyResult;
 }
 
 /** GitHub refuses step summaries over 1 MiB; rendering is bounded by the top-N limits far below that. */
@@ -124,6 +127,7 @@ export function renderSummary(
     if (alerts.length > topCustomers) lines.push('', `…and ${alerts.length - topCustomers} more alerts; all are in ${report}.`);
   }
   lines.push('');
+  if (options.anomalies) lines.push(...renderAnomalySection(options.anomalies, topCustomers));
   lines.push(
     `<sub>${snapshot.costExplorerRequests} Cost Explorer request${snapshot.costExplorerRequests === 1 ? '' : 's'} ($${(snapshot.costExplorerRequests * 0.01).toFixed(2)}) · generated ${snapshot.generatedAt}</sub>`,
     '',

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseBillingConfig } from '../../src/config/load.js';
 import type { CostSnapshot } from '../../src/costs/types.js';
 import { toCostReport } from '../../src/report/costReport.js';
 import { baseConfigText, invalidConfigLines, invalidConfigText, proposedConfigText } from '../support/billingPreview.js';
@@ -29,7 +30,7 @@ let github: Awaited<ReturnType<typeof startGitHubServer>>;
 /** The cost-check workflow's artifact: cost-report.json zipped by the zip CLI. */
 function reportZip(name: string, snapshot: CostSnapshot): Buffer {
   const folder = mkdtempSync(join(dir, `${name}-`));
-  writeFileSync(join(folder, 'cost-report.json'), JSON.stringify(toCostReport(snapshot)));
+  writeFileSync(join(folder, 'cost-report.json'), JSON.stringify(toCostReport(snapshot, parseBillingConfig(baseConfigText))));
   execFileSync('zip', ['-q', '-j', join(folder, 'artifact.zip'), join(folder, 'cost-report.json')]);
   return readFileSync(join(folder, 'artifact.zip'));
 }

@@ -32,7 +32,7 @@ async function demo(...args: string[]) {
   });
   const outputs = readFileSync(join(state, 'outputs.txt'), 'utf8');
   const alerts = JSON.parse(/alerts<<(\S+)\n([\s\S]*?)\n\1/.exec(outputs)?.[2] ?? 'null') as Alert[];
-  const report = JSON.parse(readFileSync(join(state, 'cost-report.json'), 'utf8')) as { alerts: Alert[] };
+  const report = JSON.parse(readFileSync(join(state, 'cost-report.json'), 'utf8')) as { alerts: Alert[]; anomalies: { enabled: boolean; found: unknown[] } };
   return { stdout, alerts, report };
 }
 
@@ -49,6 +49,8 @@ describe('the demo', () => {
     expect(levels(first.report.alerts)).toEqual(levels(first.alerts));
     expect(existsSync(join(state, 'dynamodb'))).toBe(true);
     expect(readFileSync(join(state, 'cost-summary.md'), 'utf8')).toContain('## AWS costs for');
+    expect(readFileSync(join(state, 'cost-summary.md'), 'utf8')).toContain('### Cost anomalies');
+    expect(first.report.anomalies).toMatchObject({ enabled: true, found: [] });
 
     const second = await demo();
     expect(second.stdout).toContain('Every alert reached was already raised by an earlier run: nothing new to publish.');

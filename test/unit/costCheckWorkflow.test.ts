@@ -37,7 +37,7 @@ describe('the daily cost-check workflow', () => {
   });
 
   it('checks costs with the cost-check role, outside any environment, and bills with the billing role in the billing environment', () => {
-    expect(Object.keys(workflow.jobs)).toEqual(['cost-check', 'billing']);
+    expect(Object.keys(workflow.jobs)).toEqual(['cost-check', 'billing', 'reconcile']);
     expect(check.environment).toBeUndefined();
     expect(roleOf(check)).toBe('${{ vars.AWS_COST_CHECK_ROLE_ARN }}');
     expect(billing.environment).toBe('billing');

@@ -50,7 +50,7 @@ describe('parseBillingInputs', () => {
       'input billing-table is "a b"; expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
     );
     expect(() => parseBillingInputs(reader({ mode: 'monthly', 'billing-table': 'billing' }), now)).toThrow(
-      'input mode is "monthly"; expected one of scheduled, true-up, fixed-amount',
+      'input mode is "monthly"; expected one of scheduled, true-up, fixed-amount, reconcile',
     );
     expect(parseBillingInputs(reader({ 'dry-run': 'yes' }), now).request.dryRun).toBe(true);
   });
