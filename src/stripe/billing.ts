@@ -276,6 +276,7 @@ function caller(limiter: RateLimiter, options: StripeBillingOptions): Call {
 
 interface StripeErrorShape {
   readonly type?: string;
+  readonly rawType?: string;
   readonly headers?: Record<string, string | undefined>;
   readonly statusCode?: number;
   readonly code?: string;
@@ -336,7 +337,7 @@ function billingCallError(what: string, error: unknown, attempts: number, nothin
         { cause: error },
       );
     }
-    if (statusCode === 409 && code === undefined && (error as StripeErrorShape).type === 'StripeIdempotencyError') {
+    if (statusCode === 409 && (error as StripeErrorShape).rawType === 'idempotency_error') {
       return new BillingCallError(
         `Another request with the same idempotency key was still running at Stripe after ${attempts} attempts to ${what}`,
         'Another billing run may be working on the same entry: the ledger entry stays pending and the next run resumes it with the same keys',

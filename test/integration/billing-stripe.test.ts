@@ -53,7 +53,7 @@ describe('the local Stripe server, through the real client', () => {
     });
   });
 
-  it('finds invoices by metadata and issues credit notes up to the invoice total', async () => {
+  it('finds invoices by metadata once search has caught up (a minute after creation) and issues credit notes up to the invoice total', async () => {
     const stripe = server.client();
     const invoice = await stripe.invoices.create({
       customer: 'cus_acme0001',
@@ -63,12 +63,103 @@ describe('the local Stripe server, through the real client', () => {
     });
     await stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: invoice.id, amount: 500, currency: 'usd' });
     await stripe.invoices.finalizeInvoice(invoice.id);
+    expect((await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" })).data).toEqual([]);
+    server.advance(60);
     const found = await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" });
     expect(found.data.map((hit) => hit.id)).toEqual([invoice.id]);
     expect((await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/2'" })).data).toEqual([]);
     const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 200 });
     expect(note.amount).toBe(200);
     await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 400 })).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('replays a stored 500 for its key, saying not to retry, until the key expires a day later', async () => {
+    const stripe = server.client();
+    server.setNow(new Date('2026-11-10T07:00:00Z'));
+    server.inject({ kind: 500, route: 'POST /v1/invoices', afterProcessing: true });
+    const params = { customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3 } as const;
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'k500' })).rejects.toMatchObject({ statusCode: 500 });
+    const replay = await stripe.invoices.create(params, { idempotencyKey: 'k500' }).catch((error: unknown) => error);
+    expect(replay).toMatchObject({ statusCode: 500, headers: { 'idempotent-replayed': 'true', 'stripe-should-retry': 'false' } });
+    expect(server.state.invoices.size).toBe(1);
+
+    server.advance(86_399);
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'k500' })).rejects.toMatchObject({ statusCode: 500 });
+    server.advance(1);
+    const fresh = await stripe.invoices.create(params, { idempotencyKey: 'k500' });
+    expect(server.state.invoices.size).toBe(2);
+    expect(fresh.id).not.toBe([...server.state.invoices.keys()][0]);
+  });
+
+  it('answers 409 to a second request while the first with the same key is in flight, then replays its result', async () => {
+    const stripe = server.client();
+    server.inject({ kind: 'slow', route: 'POST /v1/invoices', delayMs: 300 });
+    const params = { customer: 'cus_acme0001', currency: 'usd' };
+    const first = stripe.invoices.create(params, { idempotencyKey: 'kslow' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'kslow' })).rejects.toMatchObject({
+      statusCode: 409,
+      rawType: 'idempotency_error',
+      headers: { 'stripe-should-retry': 'true' },
+    });
+    const created = await first;
+    expect((await stripe.invoices.create(params, { idempotencyKey: 'kslow' })).id).toBe(created.id);
+    expect(server.state.invoices.size).toBe(1);
+  });
+
+  it('refuses a repeated meter event identifier with 400 and Stripe-Should-Retry false within the dedupe window, and counts it again after', async () => {
+    const stripe = server.client();
+    const event = { event_name: 'aws_usage', payload: { stripe_customer_id: 'cus_acme0001', value: '5' }, identifier: 'acme:2026-11:meter-2026-11-02' };
+    await stripe.billing.meterEvents.create(event);
+    await expect(stripe.billing.meterEvents.create(event)).rejects.toMatchObject({
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      message: 'An event already exists with identifier acme:2026-11:meter-2026-11-02.',
+      headers: { 'stripe-should-retry': 'false' },
+    });
+    expect(server.state.meterEvents.size).toBe(1);
+    server.advance(86_400);
+    await stripe.billing.meterEvents.create(event);
+    expect(server.state.meterEvents.size).toBe(2);
+  });
+
+  it("sums a customer's meter events per minute-aligned window in the meter's event summaries", async () => {
+    const stripe = server.client();
+    server.setNow(new Date('2026-11-05T00:00:00Z'));
+    const meterId = server.addMeter('aws_usage');
+    const noon = Date.parse('2026-11-02T12:00:00Z') / 1000;
+    await stripe.billing.meterEvents.create({ event_name: 'aws_usage', payload: { stripe_customer_id: 'cus_acme0001', value: '250' }, timestamp: noon });
+    await stripe.billing.meterEvents.create({ event_name: 'other', payload: { stripe_customer_id: 'cus_acme0001', value: '7' }, timestamp: noon });
+    const meters = await stripe.billing.meters.list({ status: 'active' });
+    expect(meters.data.map((meter) => [meter.id, meter.event_name])).toEqual([[meterId, 'aws_usage']]);
+    const at = (start: number, end: number) =>
+      stripe.billing.meters.listEventSummaries(meterId, { customer: 'cus_acme0001', start_time: start, end_time: end }).then((list) => list.data.map((s) => s.aggregated_value));
+    expect(await at(noon, noon + 60)).toEqual([250]);
+    expect(await at(noon + 60, noon + 120)).toEqual([0]);
+    await expect(at(noon + 1, noon + 60)).rejects.toMatchObject({ statusCode: 400, param: 'start_time' });
+  });
+
+  it('checks POST parameters against the pinned API version and saves no result for a refused request', async () => {
+    const stripe = server.client();
+    const refused = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
+    expect(await refused(stripe.invoices.create({ customer: 'cus_acme0001', paid: true } as never, { idempotencyKey: 'kp' }))).toMatchObject({
+      statusCode: 400,
+      message: 'Received unknown parameter: paid',
+      param: 'paid',
+    });
+    // Nothing was saved under the key: the corrected request goes through with it.
+    await stripe.invoices.create({ customer: 'cus_acme0001', currency: 'usd' }, { idempotencyKey: 'kp' });
+    const [invoice] = [...server.state.invoices.values()];
+    expect(await refused(stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: String(invoice?.id), price: 'price_1' } as never))).toMatchObject({
+      param: 'price',
+    });
+    expect(await refused(stripe.invoices.finalizeInvoice(String(invoice?.id), { auto_advance: 'yes' } as never))).toMatchObject({ param: 'auto_advance' });
+    expect(await refused(stripe.invoices.sendInvoice(String(invoice?.id), { days_until_due: 3 } as never))).toMatchObject({ param: 'days_until_due' });
+    expect(await refused(stripe.customers.createBalanceTransaction('cus_acme0001', { amount: 100 } as never))).toMatchObject({ param: 'currency' });
+    expect(await refused(stripe.billing.meterEvents.create({ payload: { value: '1' } } as never))).toMatchObject({ param: 'event_name' });
+    expect(await refused(stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'manual' } as never))).toMatchObject({
+      param: 'collection_method',
+    });
   });
 
   it('refuses a client without the right key', async () => {
