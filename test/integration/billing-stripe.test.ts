@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BillingCallError } from '../../src/billing/errors.js';
 import type { InvoiceRequest } from '../../src/billing/types.js';
+import { realSleep } from '../../src/retry.js';
 import { stripeBilling } from '../../src/stripe/billing.js';
 import { createStripe } from '../../src/stripe/client.js';
 import { parseForm, startStripeServer, type StripeTestServer } from '../support/stripeServer.js';
@@ -278,6 +279,82 @@ describe('stripeBilling', () => {
     server.forgetIdempotencyKeys();
     expect(await billing.creditBalance({ ...credit, resume: true })).toEqual(first);
     expect(server.state.balanceTransactions.size).toBe(121);
+  });
+
+  it('stops at a stored 500 that Stripe replays for the key, and says when the entry can be retried', async () => {
+    server.inject({ kind: 500, route: 'POST /v1/invoices', afterProcessing: true });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const failure = await billing.issueInvoice(request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BillingCallError);
+    expect(failure).toMatchObject({ permanent: false, nothingCreated: false, retryAfterSeconds: 86_400 });
+    expect((failure as Error).message).toContain('Stripe replays a stored error (500) to create an invoice');
+    // The first 500, then one replay: no further retries under a key whose answer cannot change.
+    expect(server.requests.entries.map((entry) => [entry.status, entry.replayed])).toEqual([
+      [500, false],
+      [500, true],
+    ]);
+  });
+
+  it('waits out a 409 for a key in flight and takes the replayed result: two runs on one entry make one invoice', async () => {
+    server.inject({ kind: 'slow', route: 'POST /v1/invoices', delayMs: 200 });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: () => realSleep(100) });
+    const [one, two] = await Promise.all([billing.issueInvoice(request), billing.issueInvoice(request)]);
+    expect(two.invoiceId).toBe(one.invoiceId);
+    expect(server.requests.entries.some((entry) => entry.status === 409)).toBe(true);
+    expect(server.state.invoices.size).toBe(1);
+    expect(server.state.invoiceItems.size).toBe(1);
+    expect(server.state.invoices.get(one.invoiceId)).toMatchObject({ status: 'open', emails_sent: 1 });
+  });
+
+  describe('meter events', () => {
+    const noon = Date.parse('2026-11-02T12:00:00Z') / 1000;
+    const meterEvent = {
+      ledgerEntry: 'acme/2026-11/meter-2026-11-02',
+      eventName: 'aws_usage',
+      stripeCustomerId: 'cus_acme0001',
+      value: 250,
+      identifier: 'acme:2026-11:meter-2026-11-02',
+      timestamp: noon,
+      pastDedupeWindow: false,
+    };
+    const billing = () => stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    beforeEach(() => {
+      server.setNow(new Date('2026-11-03T07:00:00Z'));
+      server.addMeter('aws_usage');
+    });
+
+    it('completes on a duplicate-identifier answer: Stripe already holds the event', async () => {
+      expect(await billing().sendMeterEvent(meterEvent)).toBe('sent');
+      server.forgetIdempotencyKeys();
+      expect(await billing().sendMeterEvent(meterEvent)).toBe('duplicate');
+      expect(server.requests.entries.map((entry) => entry.status)).toEqual([200, 400]);
+      expect(server.state.meterEvents.size).toBe(1);
+    });
+
+    it('past the dedupe window, completes from the meter event summary without sending again', async () => {
+      await billing().sendMeterEvent(meterEvent);
+      server.advance(25 * 3_600);
+      expect(await billing().sendMeterEvent({ ...meterEvent, pastDedupeWindow: true })).toBe('in-summary');
+      expect(server.requests.count('POST /v1/billing/meter_events')).toBe(1);
+      expect(server.state.meterEvents.size).toBe(1);
+    });
+
+    it('past the dedupe window, sends the event when the summary holds nothing', async () => {
+      // Another day's event of the customer is in the summary of its own minute, not of this one.
+      await billing().sendMeterEvent({ ...meterEvent, identifier: 'acme:2026-11:meter-2026-11-01', timestamp: noon - 86_400, ledgerEntry: 'x' });
+      server.advance(25 * 3_600);
+      expect(await billing().sendMeterEvent({ ...meterEvent, pastDedupeWindow: true })).toBe('sent-after-summary');
+      expect(server.state.meterEvents.get(meterEvent.identifier)).toMatchObject({ payload: { value: '250' }, timestamp: noon });
+    });
+
+    it('leaves the entry pending when no active meter has the event name', async () => {
+      const failure = await billing()
+        .sendMeterEvent({ ...meterEvent, eventName: 'unknown_event', pastDedupeWindow: true })
+        .catch((error: unknown) => error);
+      expect(failure).toMatchObject({ permanent: false, nothingCreated: false });
+      expect((failure as Error).message).toBe('No active Stripe billing meter has the event name unknown_event');
+      expect(server.state.meterEvents.size).toBe(0);
+    });
   });
 
   it('honours STRIPE_API_BASE as the testing hook of createStripe', async () => {
