@@ -134,7 +134,9 @@ describe('the local Stripe server, through the real client', () => {
     const meters = await stripe.billing.meters.list({ status: 'active' });
     expect(meters.data.map((meter) => [meter.id, meter.event_name])).toEqual([[meterId, 'aws_usage']]);
     const at = (start: number, end: number) =>
-      stripe.billing.meters.listEventSummaries(meterId, { customer: 'cus_acme0001', start_time: start, end_time: end }).then((list) => list.data.map((s) => s.aggregated_value));
+      stripe.billing.meters
+        .listEventSummaries(meterId, { customer: 'cus_acme0001', start_time: start, end_time: end })
+        .then((list) => list.data.map((s) => s.aggregated_value));
     expect(await at(noon, noon + 60)).toEqual([250]);
     expect(await at(noon + 60, noon + 120)).toEqual([0]);
     await expect(at(noon + 1, noon + 60)).rejects.toMatchObject({ statusCode: 400, param: 'start_time' });

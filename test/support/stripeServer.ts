@@ -504,7 +504,11 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     // least 24 hours". A repeat is refused (400, not to be retried); after the window it is a new event and counts again.
     const seen = meterIdentifiers.get(identifier);
     if (seen !== undefined && seen + identifierSeconds > nowSeconds()) {
-      throw new ApiError(400, { type: 'invalid_request_error', message: `An event already exists with identifier ${identifier}.` }, { 'stripe-should-retry': 'false' });
+      throw new ApiError(
+        400,
+        { type: 'invalid_request_error', message: `An event already exists with identifier ${identifier}.` },
+        { 'stripe-should-retry': 'false' },
+      );
     }
     meterIdentifiers.set(identifier, nowSeconds());
     const event = { object: 'billing.meter_event', event_name: params.event_name, identifier, payload, timestamp, created: nowSeconds(), livemode: false };
@@ -538,7 +542,15 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       const value = events
         .filter((event) => Number(event.timestamp) >= from && Number(event.timestamp) < to)
         .reduce((total, event) => total + Number((event.payload as Json).value), 0);
-      summaries.push({ id: newId('mtrusg'), object: 'billing.meter_event_summary', aggregated_value: value, start_time: from, end_time: to, meter: meter.id, livemode: false });
+      summaries.push({
+        id: newId('mtrusg'),
+        object: 'billing.meter_event_summary',
+        aggregated_value: value,
+        start_time: from,
+        end_time: to,
+        meter: meter.id,
+        livemode: false,
+      });
     }
     return summaries;
   }
@@ -558,7 +570,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     for (const [name, form] of Object.entries(tree.forms)) {
       const value = params[name];
       if (value === undefined) continue;
-      if (form === 'integer' && !/^-?\d+$/.test(String(value))) return { type: 'invalid_request_error', message: `Invalid integer: ${String(value)}`, param: name };
+      if (form === 'integer' && !/^-?\d+$/.test(String(value)))
+        return { type: 'invalid_request_error', message: `Invalid integer: ${String(value)}`, param: name };
       if (form === 'boolean' && value !== 'true' && value !== 'false') {
         return { type: 'invalid_request_error', message: `Invalid boolean: ${String(value)}`, param: name };
       }
@@ -581,9 +594,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       if (!match) throw invalid(`Invalid search query: ${query}`, { param: 'query' });
       return { field: match[2] ? `metadata.${match[2]}` : match[1], value: match[3] };
     });
-    const data = [...state.invoices.values()].filter((invoice) =>
-      Number(invoice.created) + searchLagSeconds <= nowSeconds() &&
-      clauses.every(({ field, value }) => (field?.startsWith('metadata.') ? (invoice.metadata as Json)[field.slice(9)] : invoice[field ?? '']) === value),
+    const data = [...state.invoices.values()].filter(
+      (invoice) =>
+        Number(invoice.created) + searchLagSeconds <= nowSeconds() &&
+        clauses.every(({ field, value }) => (field?.startsWith('metadata.') ? (invoice.metadata as Json)[field.slice(9)] : invoice[field ?? '']) === value),
     );
     return { object: 'search_result', data, has_more: false, next_page: null, url: '/v1/invoices/search' };
   }
