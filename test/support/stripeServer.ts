@@ -27,6 +27,8 @@ export interface StripeTestServer {
   readonly requests: RequestLog;
   /** Queues faults; each matching request consumes one. */
   inject(fault: Fault): void;
+  /** Drops the faults not consumed yet. */
+  clearFaults(): void;
   /** The server's clock (meter event timestamps are checked against it); the real clock when never set. */
   setNow(date: Date): void;
   /** Moves the server's clock on (from the real time when it was never set): keys and meter identifiers expire by it. */
@@ -64,6 +66,8 @@ export interface Fault {
   /** For 'drop' and 500: process the request (state changes, key stored) and then fail the response. */
   readonly afterProcessing?: boolean;
   readonly delayMs?: number;
+  /** Let this many matching requests through first (a crash after the n-th call: skip n, then drop every request). */
+  readonly skip?: number;
 }
 
 export interface RequestLog {
@@ -122,7 +126,7 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
   const inFlight = new Set<string>();
   let meterIdentifiers = new Map<string, number>();
   let searchLagging = false;
-  const faults: Array<Fault & { remaining: number }> = [];
+  const faults: Array<Fault & { remaining: number; skipping: number }> = [];
   let sequence = 0;
   const requests: RequestLog = {
     total: 0,
@@ -254,6 +258,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     const index = faults.findIndex((fault) => !fault.route || fault.route === route);
     if (index < 0) return undefined;
     const fault = faults[index]!;
+    if (fault.skipping > 0) {
+      fault.skipping -= 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) faults.splice(index, 1);
     return fault;
@@ -612,7 +620,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     requests,
     client: () => createStripe(SECRET_KEY, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
     addCustomer: (id, currency) => void createCustomer(id, currency ? { currency } : {}),
-    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1 }),
+    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, skipping: fault.skip ?? 0 }),
+    clearFaults: () => {
+      faults.length = 0;
+    },
     setNow: (date) => {
       clock = () => date.getTime();
     },
