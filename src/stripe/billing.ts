@@ -290,7 +290,7 @@ const STORED_RESULT_SECONDS = 24 * 3_600;
 /**
  * Stripe says in `Stripe-Should-Retry` whether a retry can succeed; without it 429, 409 (a lock, or the same key in
  * flight), 5xx and lost connections are worth another try, other 4xx are not. A replayed stored result never changes
- * with a retry under the same key. https://docs.stripe.com/error-low-level#server-errors
+ * with a retry under the same key. https://docs.stripe.com/error-low-level
  */
 function isRetryable(error: unknown): boolean {
   const { type, statusCode, headers } = error as StripeErrorShape;

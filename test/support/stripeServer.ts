@@ -53,7 +53,7 @@ export interface StripeServerOptions {
   readonly idempotencyKeySeconds?: number;
   /** How long a meter event identifier is deduplicated; Stripe: "a rolling period of at least 24 hours". */
   readonly meterIdentifierSeconds?: number;
-  /** How long a new invoice stays out of search results; Stripe: "under normal conditions, less than 1 minute". */
+  /** How long a new invoice stays out of search results; Stripe: searchable "in under 1 minute" in normal operation. */
   readonly searchLagSeconds?: number;
 }
 
@@ -177,8 +177,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       return fail(400, { type: 'invalid_request_error', message: 'Idempotency keys can be at most 255 characters long.', param: 'Idempotency-Key' });
     }
     if (key !== undefined && inFlight.has(key)) {
-      // https://docs.stripe.com/error-low-level#idempotency: a second request while the first is still executing is a
-      // 409; retrying later with the same key returns the first request's result.
+      // https://docs.stripe.com/error-low-level (Idempotency and retries): a request that conflicts with one still
+      // executing with the same key is a 409 and saves nothing; retrying later with the key returns the first result.
       return fail(
         409,
         {
@@ -509,7 +509,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     }
     const identifier = String(params.identifier ?? newId('mtrevt'));
     // https://docs.stripe.com/api/billing/meter-event/create: "Stripe enforces uniqueness within a rolling period of at
-    // least 24 hours". A repeat is refused (400, not to be retried); after the window it is a new event and counts again.
+    // least 24 hours". A repeat is refused (400, not to be retried; the answer's form as reported in
+    // langfuse/langfuse pull request 16292); after the window it is a new event and counts again.
     const seen = meterIdentifiers.get(identifier);
     if (seen !== undefined && seen + identifierSeconds > nowSeconds()) {
       throw new ApiError(
@@ -576,24 +577,15 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     const absent = tree.required.find((name) => params[name] === undefined);
     if (absent) return { type: 'invalid_request_error', message: `Missing required param: ${absent}.`, param: absent };
     for (const [name, form] of Object.entries(tree.forms)) {
-      const value = params[name];
-      if (value === undefined) continue;
-      if (form === 'integer' && !/^-?\d+$/.test(String(value)))
-        return { type: 'invalid_request_error', message: `Invalid integer: ${String(value)}`, param: name };
-      if (form === 'boolean' && value !== 'true' && value !== 'false') {
-        return { type: 'invalid_request_error', message: `Invalid boolean: ${String(value)}`, param: name };
-      }
-      if (form === 'hash' && typeof value !== 'object') return { type: 'invalid_request_error', message: `Invalid object`, param: name };
-      if (Array.isArray(form) && !form.includes(String(value))) {
-        return { type: 'invalid_request_error', message: `Invalid ${name}: must be one of ${form.join(', ')}`, param: name };
-      }
+      const problem = params[name] === undefined ? undefined : formProblem(name, form, params[name]);
+      if (problem) return { type: 'invalid_request_error', message: problem, param: name };
     }
     return undefined;
   }
 
   /**
-   * https://docs.stripe.com/search#data-freshness: "Don't use search for read-after-write flows ... data is searchable
-   * in less than 1 minute": an invoice is found only `searchLagSeconds` after its creation.
+   * https://docs.stripe.com/search (Data freshness): search is not for read-after-write flows, data is searchable in
+   * under a minute, and the list APIs are read-after-write: an invoice is found only `searchLagSeconds` after creation.
    */
   function searchInvoices(query: string): Json {
     if (searchLagging) return { object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/invoices/search' };
@@ -782,6 +774,13 @@ const PARAMETER_TREE: Readonly<Record<string, ParameterTree>> = {
     { payload: 'hash', timestamp: 'integer' },
   ),
 };
+
+function formProblem(name: string, form: ParameterForm, value: unknown): string | undefined {
+  if (form === 'integer') return /^-?\d+$/.test(String(value)) ? undefined : `Invalid integer: ${String(value)}`;
+  if (form === 'boolean') return value === 'true' || value === 'false' ? undefined : `Invalid boolean: ${String(value)}`;
+  if (form === 'hash') return typeof value === 'object' ? undefined : `Invalid object: ${name}`;
+  return form.includes(String(value)) ? undefined : `Invalid ${name}: must be one of ${form.join(', ')}`;
+}
 
 function emptyState(): ServerState {
   return {
