@@ -62,7 +62,8 @@ function failureLine(failure: CustomerFailure): string {
     : failure.retryAfter
       ? ` Blocked: the entry stays pending and can be retried from ${failure.retryAfter}.`
       : '';
-  return `- **${cell(failure.name)}** (\`${failure.customerId}\`${entry}): ${failure.message}${state}`;
+  const message = state && !/[.!?]$/.test(failure.message) ? `${failure.message}.` : failure.message;
+  return `- **${cell(failure.name)}** (\`${failure.customerId}\`${entry}): ${message}${state}`;
 }
 
 function planRow(customer: CustomerPlan): string {
