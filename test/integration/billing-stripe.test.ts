@@ -283,6 +283,20 @@ describe('stripeBilling', () => {
     expect(server.state.balanceTransactions.size).toBe(121);
   });
 
+  it('honours Stripe-Should-Retry: no retry of a 500 that says false, retries of a 429 that says true', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    server.inject({ kind: 500, route: 'POST /v1/invoices', shouldRetry: false });
+    const failure = await billing.issueInvoice(request).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ permanent: false, nothingCreated: true });
+    expect((failure as Error).message).toContain('said not to retry it now');
+    expect(server.requests.count('POST /v1/invoices')).toBe(1);
+
+    server.inject({ kind: 429, route: 'POST /v1/invoices', shouldRetry: true, count: 2 });
+    await billing.issueInvoice(request);
+    expect(server.requests.count('POST /v1/invoices')).toBe(4);
+    expect(server.state.invoices.size).toBe(1);
+  });
+
   it('stops at a stored 500 that Stripe replays for the key, and says when the entry can be retried', async () => {
     server.inject({ kind: 500, route: 'POST /v1/invoices', afterProcessing: true });
     const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });

@@ -68,6 +68,8 @@ export interface Fault {
   readonly delayMs?: number;
   /** Let this many matching requests through first (a crash after the n-th call: skip n, then drop every request). */
   readonly skip?: number;
+  /** For 429 and 500: the `Stripe-Should-Retry` header of the answer. */
+  readonly shouldRetry?: boolean;
 }
 
 export interface RequestLog {
@@ -164,10 +166,14 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
         log(0);
         return res.socket?.destroy();
       }
-      return fail(fault.kind, {
-        type: fault.kind === 429 ? 'rate_limit_error' : 'api_error',
-        message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred',
-      });
+      return fail(
+        fault.kind,
+        {
+          type: fault.kind === 429 ? 'rate_limit_error' : 'api_error',
+          message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred',
+        },
+        fault.shouldRetry === undefined ? {} : { 'stripe-should-retry': String(fault.shouldRetry) },
+      );
     }
 
     const params = parseForm(method === 'GET' ? url.search.slice(1) : rawBody);
