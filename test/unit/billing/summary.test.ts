@@ -86,7 +86,9 @@ describe('renderBillingSummary', () => {
     expect(summary).toContain(
       '- **Initech** (`initech`, entry `meter-2026-11-04`): Stripe replays a stored error (500). Blocked: the entry stays pending and can be retried from 2026-11-11T07:00:00.000Z.',
     );
-    expect(summary).toContain('entry `overage-2026-11-09`): No such customer. The entry was released: nothing reached Stripe, and the next run plans it again.');
+    expect(summary).toContain(
+      'entry `overage-2026-11-09`): No such customer. The entry was released: nothing reached Stripe, and the next run plans it again.',
+    );
   });
 
   it('says a dry run touched nothing', () => {
