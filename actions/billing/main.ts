@@ -38,9 +38,10 @@ export async function run(): Promise<void> {
     await writeJobSummary(renderBillingSummary(outcome));
     for (const [name, value] of Object.entries(billingOutputs(outcome, config.currency))) core.setOutput(name, value);
     for (const failure of outcome.failures) core.error(failure.message, { title: `Billing failed for ${failure.name} (${failure.customerId})` });
-    if (outcome.failures.length > 0) {
+    const failed = [...new Set(outcome.failures.map((failure) => failure.customerId))];
+    if (failed.length > 0) {
       core.setFailed(
-        `Billing failed for ${outcome.failures.length} customer(s): ${outcome.failures.map((failure) => failure.customerId).join(', ')}. The others were billed; a re-run bills or resumes only what is missing.`,
+        `Billing failed for ${failed.length} customer(s): ${failed.join(', ')}. The others were billed; a re-run bills or resumes only what is missing.`,
       );
     }
   } catch (error) {

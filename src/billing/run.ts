@@ -8,7 +8,18 @@ import { isoDate, type BillingPeriod } from '../period.js';
 import { BillingCallError } from './errors.js';
 import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';
 import { invoiceRecord } from './records.js';
-import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerPort, LedgerState, LoadCosts, PlannedAction, StripeBillingPort } from './types.js';
+import type {
+  BillingMode,
+  BillingPlan,
+  CustomerPlan,
+  LedgerEntry,
+  LedgerPort,
+  LedgerState,
+  LoadCosts,
+  MeterDelivery,
+  PlannedAction,
+  StripeBillingPort,
+} from './types.js';
 
 export interface BillingDeps {
   readonly loadCosts: LoadCosts;
@@ -56,6 +67,19 @@ export interface CustomerFailure {
   readonly customerId: string;
   readonly name: string;
   readonly message: string;
+  /** The ledger entry that failed, when one did (it stays pending unless `released`). */
+  readonly entryId?: string;
+  /** The entry was deleted because nothing reached Stripe: the next run plans it again. */
+  readonly released?: boolean;
+  /** When retrying can succeed (ISO time): before it, Stripe replays a stored error for the entry's key. */
+  readonly retryAfter?: string;
+}
+
+/** A meter entry settled by another route than a plain send (see MeterDelivery). */
+export interface MeterResolution {
+  readonly customerId: string;
+  readonly entryId: string;
+  readonly delivery: Exclude<MeterDelivery, 'sent'>;
 }
 
 export interface BillingOutcome {
@@ -67,6 +91,8 @@ export interface BillingOutcome {
   readonly invoices: readonly BilledInvoice[];
   readonly credits: readonly BilledCredit[];
   readonly meterEvents: number;
+  /** Meter entries completed from what Stripe already held, or sent after checking its summary. */
+  readonly meterResolutions?: readonly MeterResolution[];
   /**
    * Entries this run could not reserve because another run changed the customer's ledger after this one read it:
    * that run billed the overage, the next run plans on what it did.
@@ -75,7 +101,7 @@ export interface BillingOutcome {
   readonly failures: readonly CustomerFailure[];
 }
 
-const NOTHING_SETTLED = { invoices: [], credits: [], meterEvents: 0, heldElsewhere: [], failures: [] } as const;
+const NOTHING_SETTLED = { invoices: [], credits: [], meterEvents: 0, meterResolutions: [], heldElsewhere: [], failures: [] } as const;
 
 /** Plan, then act: the plan is computed from costs and the ledger; a real run then settles it customer by customer. */
 export async function runBilling(deps: BillingDeps, config: BillingConfig, request: BillingRequest): Promise<BillingOutcome> {
@@ -172,12 +198,25 @@ function checkSnapshot(snapshot: CostSnapshot, request: BillingRequest): CostSna
   return snapshot;
 }
 
+/** Stripe deduplicates a meter event identifier for "a rolling period of at least 24 hours". */
+const METER_DEDUPE_WINDOW_MS = 24 * 3_600_000;
+
+/** How settling one entry ended: completed, left pending for the next run, or released (nothing reached Stripe). */
+type Settled = 'completed' | 'pending' | 'released';
+
+/**
+ * The true-up (an invoice, a credit or a close) settles the period against everything billed: it waits while another
+ * entry of the period is pending, since that entry may still be released and planned again.
+ */
+const closesPeriod = (action: PlannedAction) => action.entry.entryId === 'true-up';
+
 /** Settles planned actions: reserve (entry and ledger head in one transaction) -> Stripe (idempotent) -> invoice record -> complete. */
 class Settler {
   private readonly invoices: BilledInvoice[] = [];
   private readonly credits: BilledCredit[] = [];
   private readonly failures: CustomerFailure[] = [];
   private readonly heldElsewhere: string[] = [];
+  private readonly meterResolutions: MeterResolution[] = [];
   private meterEvents = 0;
 
   constructor(
@@ -188,15 +227,39 @@ class Settler {
   ) {}
 
   results() {
-    return { invoices: this.invoices, credits: this.credits, meterEvents: this.meterEvents, heldElsewhere: this.heldElsewhere, failures: this.failures };
+    return {
+      invoices: this.invoices,
+      credits: this.credits,
+      meterEvents: this.meterEvents,
+      meterResolutions: this.meterResolutions,
+      heldElsewhere: this.heldElsewhere,
+      failures: this.failures,
+    };
   }
 
   async settleCustomer(plan: CustomerPlan): Promise<void> {
     if (plan.failure) return;
     try {
-      for (const action of plan.resume) await this.settle(plan, action, true);
+      // Resumed entries are independent of each other: one that fails leaves the others, and the new entries, to go on.
+      const unsettled: string[] = [];
+      let released = false;
+      for (const action of plan.resume) {
+        if (closesPeriod(action) && unsettled.length > 0) {
+          this.waitFor(plan, action, unsettled);
+          continue;
+        }
+        const settled = await this.settle(plan, action, true);
+        if (settled === 'pending') unsettled.push(action.entry.entryId);
+        released ||= settled === 'released';
+      }
+      // The plan counted a released entry as billed (and its release moved the ledger head on): plan again next run.
+      if (released) return;
       let version = plan.ledgerVersion;
       for (const action of plan.actions) {
+        if (closesPeriod(action) && unsettled.length > 0) {
+          this.waitFor(plan, action, unsettled);
+          return;
+        }
         const reservation = await this.deps.ledger.reserve(action.entry, version);
         if (!reservation.reserved) {
           // Another run changed what was billed after this one read the ledger: the next run plans on what it did.
@@ -204,27 +267,50 @@ class Settler {
           return;
         }
         version = reservation.version;
-        await this.settle(plan, action, false);
+        // A new entry that fails stops the customer's further new entries (the next failure would likely be the same).
+        if ((await this.settle(plan, action, false)) !== 'completed') return;
       }
     } catch (error) {
-      // The customer's remaining actions wait for the next run; other customers go on.
+      // The ledger itself failed: the customer's remaining actions wait for the next run; other customers go on.
       this.failures.push({ customerId: plan.customerId, name: plan.name, message: describeError(error) });
     }
   }
 
-  /** Bills a reserved entry. */
-  private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<void> {
+  private waitFor(plan: CustomerPlan, action: PlannedAction, unsettled: readonly string[]): void {
+    this.failures.push({
+      customerId: plan.customerId,
+      name: plan.name,
+      entryId: action.entry.entryId,
+      message: `the true-up waits until ${unsettled.join(', ')} ${unsettled.length === 1 ? 'is' : 'are'} settled; a later run settles it`,
+    });
+  }
+
+  /**
+   * Bills a reserved entry. A Stripe call that fails is reported for the entry; an entry for which nothing reached
+   * Stripe (a permanent refusal of its first call) is released, resumed or not, so that the next run plans it again.
+   */
+  private async settle(plan: CustomerPlan, action: PlannedAction, resumed: boolean): Promise<Settled> {
     const { entry } = action;
     try {
       if (action.kind === 'close') await this.deps.ledger.complete(entry, {}, this.now);
       else if (action.kind === 'invoice') await this.invoice(plan, entry, resumed);
       else if (action.kind === 'credit') await this.credit(entry, resumed);
-      else await this.meter(entry, action.eventName);
+      else await this.meter(entry, action.eventName, resumed);
+      return 'completed';
     } catch (error) {
-      if (!resumed && error instanceof BillingCallError && error.permanent && error.nothingCreated) {
-        await this.deps.ledger.release(entry);
-      }
-      throw error;
+      if (!(error instanceof BillingCallError)) throw error;
+      const release = error.permanent && error.nothingCreated;
+      if (release) await this.deps.ledger.release(entry);
+      const retryAfter = error.retryAfterSeconds === undefined ? undefined : new Date(this.now.getTime() + error.retryAfterSeconds * 1000).toISOString();
+      this.failures.push({
+        customerId: plan.customerId,
+        name: plan.name,
+        entryId: entry.entryId,
+        message: describeError(error),
+        ...(release ? { released: true } : {}),
+        ...(retryAfter ? { retryAfter } : {}),
+      });
+      return release ? 'released' : 'pending';
     }
   }
 
@@ -274,16 +360,19 @@ class Settler {
     }
   }
 
-  private async meter(entry: LedgerEntry, eventName: string): Promise<void> {
-    await this.stripe.sendMeterEvent({
+  private async meter(entry: LedgerEntry, eventName: string, resumed: boolean): Promise<void> {
+    const delivery = await this.stripe.sendMeterEvent({
       ledgerEntry: ledgerEntryRef(entry),
       eventName,
       stripeCustomerId: entry.stripeCustomerId,
       value: entry.amountMinor,
       identifier: entry.meterIdentifier ?? ledgerEntryRef(entry),
       timestamp: entry.meterTimestamp ?? Math.floor(this.now.getTime() / 1000),
+      pastDedupeWindow: resumed && this.now.getTime() - Date.parse(entry.reservedAt) >= METER_DEDUPE_WINDOW_MS,
     });
-    if (await this.deps.ledger.complete(entry, {}, this.now)) this.meterEvents += 1;
+    if (!(await this.deps.ledger.complete(entry, {}, this.now))) return;
+    this.meterEvents += 1;
+    if (delivery !== 'sent') this.meterResolutions.push({ customerId: entry.customerId, entryId: entry.entryId, delivery });
   }
 
   /** The notice names the invoice but never carries its hosted page: anyone with that link can view and pay it. */

@@ -1,7 +1,7 @@
 import { formatMoney, minorUnitsPerUnit, toDecimalString } from '../money.js';
 import { markdownCell as cell } from '../report/markdown.js';
 import { formatMinor } from './plan.js';
-import type { BillingOutcome } from './run.js';
+import type { BillingOutcome, CustomerFailure } from './run.js';
 import type { CustomerPlan, PlannedAction } from './types.js';
 
 /** Job summaries are capped at 1 MiB: tables stop at this many rows and say how many more there are. */
@@ -36,14 +36,34 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
     for (const credit of outcome.credits) lines.push(`- ${credit.customerId}: ${formatMinor(credit.amountMinor, credit.currency)} (\`${credit.creditId}\`)`);
   }
   if (outcome.meterEvents > 0) lines.push('', `Meter events reported: ${outcome.meterEvents}.`);
+  for (const resolution of outcome.meterResolutions ?? []) {
+    lines.push(`- \`${resolution.customerId}\` \`${resolution.entryId}\`: ${METER_DELIVERY[resolution.delivery]}`);
+  }
   if (outcome.heldElsewhere.length > 0) {
     lines.push('', `Held by another run at the same time (billed there): ${outcome.heldElsewhere.map((entry) => `\`${entry}\``).join(', ')}.`);
   }
   if (outcome.failures.length > 0) {
     lines.push('', '### Failed', '');
-    for (const failure of outcome.failures) lines.push(`- **${cell(failure.name)}** (\`${failure.customerId}\`): ${failure.message}`);
+    for (const failure of outcome.failures) lines.push(failureLine(failure));
   }
   return `${lines.join('\n')}\n`;
+}
+
+const METER_DELIVERY: Record<NonNullable<BillingOutcome['meterResolutions']>[number]['delivery'], string> = {
+  duplicate: 'Stripe already held its identifier (an earlier run delivered it): completed without a second event',
+  'in-summary': "past Stripe's dedupe window; the meter event summary holds it: completed without a second event",
+  'sent-after-summary': "past Stripe's dedupe window; the meter event summary held nothing: sent",
+};
+
+function failureLine(failure: CustomerFailure): string {
+  const entry = failure.entryId ? `, entry \`${failure.entryId}\`` : '';
+  const state = failure.released
+    ? ' The entry was released: nothing reached Stripe, and the next run plans it again.'
+    : failure.retryAfter
+      ? ` Blocked: the entry stays pending and can be retried from ${failure.retryAfter}.`
+      : '';
+  const message = state && !/[.!?]$/.test(failure.message) ? `${failure.message}.` : failure.message;
+  return `- **${cell(failure.name)}** (\`${failure.customerId}\`${entry}): ${message}${state}`;
 }
 
 function planRow(customer: CustomerPlan): string {

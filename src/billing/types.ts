@@ -95,13 +95,25 @@ export interface MeterEventRequest {
   readonly value: number;
   readonly identifier: string;
   readonly timestamp: number;
+  /**
+   * True for a pending entry reserved longer ago than Stripe's identifier dedupe window: Stripe may count the
+   * identifier again, so the meter event summary is read before anything is sent.
+   */
+  readonly pastDedupeWindow: boolean;
 }
+
+/**
+ * How a meter event reached Stripe: `sent` now; `duplicate`: Stripe refused the identifier as already held (proof that
+ * an earlier run's event was recorded); `in-summary`: past the dedupe window, the meter event summary at the event's
+ * time already holds it; `sent-after-summary`: past the dedupe window, the summary held nothing, so it was sent.
+ */
+export type MeterDelivery = 'sent' | 'duplicate' | 'in-summary' | 'sent-after-summary';
 
 /** The Stripe port: every call is idempotent on the ledger entry, so calling it again for a pending entry is safe. */
 export interface StripeBillingPort {
   issueInvoice(request: InvoiceRequest): Promise<IssuedInvoice>;
   creditBalance(request: CreditRequest): Promise<{ creditId: string }>;
-  sendMeterEvent(request: MeterEventRequest): Promise<void>;
+  sendMeterEvent(request: MeterEventRequest): Promise<MeterDelivery>;
   dashboardUrl(invoiceId: string): string;
 }
 

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { BillingCallError } from '../billing/errors.js';
 import type { InvoiceLine } from '../billing/lines.js';
-import type { InvoiceRequest, IssuedInvoice, MeterEventRequest, StripeBillingPort } from '../billing/types.js';
+import type { InvoiceRequest, IssuedInvoice, MeterDelivery, MeterEventRequest, StripeBillingPort } from '../billing/types.js';
 import { withRetry, type RetryOptions } from '../retry.js';
 import { createRateLimiter, type RateLimiter } from './rateLimit.js';
 
@@ -137,6 +137,42 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
     );
   }
 
+  const meterIds = new Map<string, string>();
+
+  async function meterId(eventName: string): Promise<string> {
+    const known = meterIds.get(eventName);
+    if (known) return known;
+    const { found } = await findInPages(
+      'list the billing meters',
+      (startingAfter) => stripe.billing.meters.list({ status: 'active', limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+      (meter) => meter.event_name === eventName,
+    );
+    if (!found) {
+      throw new BillingCallError(
+        `No active Stripe billing meter has the event name ${eventName}`,
+        "Check the customer's meterEventName in the billing config against the meters in Stripe; the entry stays pending",
+        false,
+        false,
+      );
+    }
+    meterIds.set(eventName, found.id);
+    return found.id;
+  }
+
+  /**
+   * Whether Stripe recorded the entry's event: each entry's event has its own fixed timestamp (noon of its day, the
+   * period's last second for the true-up), so the customer's summary for that minute holds it or nothing. Only asked
+   * past the dedupe window, when summaries (aggregated asynchronously) are long up to date.
+   */
+  async function meterSummaryHolds(request: MeterEventRequest): Promise<boolean> {
+    const id = await meterId(request.eventName);
+    const startTime = request.timestamp - (request.timestamp % 60);
+    const summaries = await call(`read the meter event summary of ${request.identifier}`, false, () =>
+      stripe.billing.meters.listEventSummaries(id, { customer: request.stripeCustomerId, start_time: startTime, end_time: startTime + 60 }),
+    );
+    return summaries.data.some((summary) => summary.aggregated_value > 0);
+  }
+
   return {
     async issueInvoice(request) {
       const key = (step: string) => ({ idempotencyKey: `${request.ledgerEntry}/${step}` });
@@ -193,16 +229,19 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
 
     async creditBalance(request) {
       const key = { idempotencyKey: `${request.ledgerEntry}/credit` };
+      // Released only when Stripe refuses the credit and nothing from an earlier run can be among what was not read.
+      let nothingEarlier = true;
       if (request.resume) {
-        const { found } = await findInPages(
+        const search = await findInPages(
           "list the customer's balance transactions",
           (startingAfter) =>
             stripe.customers.listBalanceTransactions(request.stripeCustomerId, { limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
           (transaction) => transaction.metadata?.ledgerEntry === request.ledgerEntry,
         );
-        if (found) return { creditId: found.id };
+        if (search.found) return { creditId: search.found.id };
+        nothingEarlier = search.complete;
       }
-      const credit = await call(`credit the balance of ${request.stripeCustomerId}`, true, () =>
+      const credit = await call(`credit the balance of ${request.stripeCustomerId}`, nothingEarlier, () =>
         stripe.customers.createBalanceTransaction(
           request.stripeCustomerId,
           // A negative balance transaction is a credit that Stripe applies to the customer's next invoices.
@@ -213,18 +252,26 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
       return { creditId: credit.id };
     },
 
-    async sendMeterEvent(request: MeterEventRequest) {
-      await call(`send meter event ${request.identifier}`, true, () =>
-        stripe.billing.meterEvents.create(
-          {
-            event_name: request.eventName,
-            payload: { stripe_customer_id: request.stripeCustomerId, value: String(request.value) },
-            identifier: request.identifier,
-            timestamp: request.timestamp,
-          },
-          { idempotencyKey: `${request.ledgerEntry}/meter` },
-        ),
-      );
+    async sendMeterEvent(request: MeterEventRequest): Promise<MeterDelivery> {
+      if (request.pastDedupeWindow && (await meterSummaryHolds(request))) return 'in-summary';
+      try {
+        await call(`send meter event ${request.identifier}`, true, () =>
+          stripe.billing.meterEvents.create(
+            {
+              event_name: request.eventName,
+              payload: { stripe_customer_id: request.stripeCustomerId, value: String(request.value) },
+              identifier: request.identifier,
+              timestamp: request.timestamp,
+            },
+            { idempotencyKey: `${request.ledgerEntry}/meter` },
+          ),
+        );
+      } catch (error) {
+        // The identifier is derived from the ledger entry: Stripe holding it is proof that an earlier run delivered it.
+        if (error instanceof BillingCallError && isDuplicateIdentifier(error.cause, request.identifier)) return 'duplicate';
+        throw error;
+      }
+      return request.pastDedupeWindow ? 'sent-after-summary' : 'sent';
     },
 
     dashboardUrl: (invoiceId) => `https://dashboard.stripe.com/${options.livemode ? '' : 'test/'}invoices/${invoiceId}`,
@@ -270,24 +317,76 @@ function caller(limiter: RateLimiter, options: StripeBillingOptions): Call {
 
 interface StripeErrorShape {
   readonly type?: string;
+  readonly rawType?: string;
+  readonly headers?: Record<string, string | undefined>;
   readonly statusCode?: number;
   readonly code?: string;
   readonly param?: string;
   readonly message?: string;
 }
 
-/** 429, 409 (a lock or the same key in flight), 5xx and lost connections are worth another try; 4xx are not. */
+/** https://docs.stripe.com/api/idempotent_requests: keys "are at least 24 hours old" before Stripe may remove them. */
+const STORED_RESULT_SECONDS = 24 * 3_600;
+
+/**
+ * Stripe says in `Stripe-Should-Retry` whether a retry can succeed; without it 429, 409 (a lock, or the same key in
+ * flight), 5xx and lost connections are worth another try, other 4xx are not. A replayed stored result never changes
+ * with a retry under the same key. https://docs.stripe.com/error-low-level
+ */
 function isRetryable(error: unknown): boolean {
-  const { type, statusCode } = error as StripeErrorShape;
+  const { type, statusCode, headers } = error as StripeErrorShape;
+  if (isStoredError(error)) return false;
+  const shouldRetry = headers?.['stripe-should-retry'];
+  if (shouldRetry === 'false') return false;
+  if (shouldRetry === 'true') return true;
   if (type === 'StripeConnectionError') return true;
   return statusCode === 429 || statusCode === 409 || (statusCode !== undefined && statusCode >= 500);
 }
 
+/** A 5xx that Stripe stored under the idempotency key and replays for every request with that key. */
+function isStoredError(error: unknown): boolean {
+  const { statusCode, headers } = error as StripeErrorShape;
+  return statusCode !== undefined && statusCode >= 500 && headers?.['idempotent-replayed'] === 'true';
+}
+
+/** Stripe's answer to a meter event whose identifier it already holds (400, `Stripe-Should-Retry: false`). */
+function isDuplicateIdentifier(error: unknown, identifier: string): boolean {
+  const { statusCode, message } = error as StripeErrorShape;
+  return statusCode === 400 && /already exists with identifier/i.test(message ?? '') && (message ?? '').includes(identifier);
+}
+
 function billingCallError(what: string, error: unknown, attempts: number, nothingCreatedIfFails: boolean): BillingCallError {
-  const { statusCode, code, param, message } = error as StripeErrorShape;
-  const permanent = statusCode !== undefined && statusCode >= 400 && statusCode < 500 && !isRetryable(error);
+  const { statusCode, code, param, message, headers } = error as StripeErrorShape;
   const reason = message ?? String(error);
+  if (isStoredError(error)) {
+    return new BillingCallError(
+      `Stripe replays a stored error (${statusCode}) to ${what}: it keeps the first result of an idempotency key for at least 24 hours and answers every retry with it`,
+      'Nothing is lost: the ledger entry stays pending; a run after Stripe has forgotten the key resumes it with the same keys',
+      false,
+      false,
+      { cause: error, retryAfterSeconds: STORED_RESULT_SECONDS },
+    );
+  }
+  const permanent = statusCode !== undefined && statusCode >= 400 && statusCode < 500 && !isRetryable(error);
   if (!permanent) {
+    if (headers?.['stripe-should-retry'] === 'false') {
+      return new BillingCallError(
+        `Stripe answered ${statusCode ?? 'an error'} to ${what} and said not to retry it now (${reason})`,
+        'Nothing is lost: the ledger entry stays pending and the next run resumes it with the same idempotency keys',
+        false,
+        nothingCreatedIfFails,
+        { cause: error },
+      );
+    }
+    if (statusCode === 409 && (error as StripeErrorShape).rawType === 'idempotency_error') {
+      return new BillingCallError(
+        `Another request with the same idempotency key was still running at Stripe after ${attempts} attempts to ${what}`,
+        'Another billing run may be working on the same entry: the ledger entry stays pending and the next run resumes it with the same keys',
+        false,
+        false,
+        { cause: error },
+      );
+    }
     return new BillingCallError(
       `Stripe did not answer to ${what} after ${attempts} attempts (${reason})`,
       'Nothing is lost: the ledger entry stays pending and the next run resumes it with the same idempotency keys',

@@ -84,7 +84,7 @@ describe('itemized invoices', () => {
   });
 
   it('resumes a crash between two lines with identical lines under the same idempotency keys, whatever the costs are by then', async () => {
-    services.stripe.inject({ kind: 500, route: 'POST /v1/invoiceitems', after: 2, count: 6 });
+    services.stripe.inject({ kind: 500, route: 'POST /v1/invoiceitems', skip: 2, count: 6 });
     const crashed = await bill('2026-11-11', [acmeSpend]);
     expect(crashed.failures[0]?.message).toContain('line 3 of 4');
     const [draft] = invoicesOf(acme.stripeCustomerId);

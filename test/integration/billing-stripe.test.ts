@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BillingCallError } from '../../src/billing/errors.js';
 import type { InvoiceRequest } from '../../src/billing/types.js';
+import { realSleep } from '../../src/retry.js';
 import { stripeBilling } from '../../src/stripe/billing.js';
 import { createStripe } from '../../src/stripe/client.js';
 import { parseForm, startStripeServer, type StripeTestServer } from '../support/stripeServer.js';
@@ -53,7 +54,7 @@ describe('the local Stripe server, through the real client', () => {
     });
   });
 
-  it('finds invoices by metadata and issues credit notes up to the invoice total', async () => {
+  it('finds invoices by metadata once search has caught up (a minute after creation) and issues credit notes up to the invoice total', async () => {
     const stripe = server.client();
     const invoice = await stripe.invoices.create({
       customer: 'cus_acme0001',
@@ -63,12 +64,105 @@ describe('the local Stripe server, through the real client', () => {
     });
     await stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: invoice.id, amount: 500, currency: 'usd' });
     await stripe.invoices.finalizeInvoice(invoice.id);
+    expect((await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" })).data).toEqual([]);
+    server.advance(60);
     const found = await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/1'" });
     expect(found.data.map((hit) => hit.id)).toEqual([invoice.id]);
     expect((await stripe.invoices.search({ query: "metadata['ledgerEntry']:'x/2'" })).data).toEqual([]);
     const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 200 });
     expect(note.amount).toBe(200);
     await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 400 })).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('replays a stored 500 for its key, saying not to retry, until the key expires a day later', async () => {
+    const stripe = server.client();
+    server.setNow(new Date('2026-11-10T07:00:00Z'));
+    server.inject({ kind: 500, route: 'POST /v1/invoices', afterProcessing: true });
+    const params = { customer: 'cus_acme0001', collection_method: 'send_invoice', days_until_due: 3 } as const;
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'k500' })).rejects.toMatchObject({ statusCode: 500 });
+    const replay = await stripe.invoices.create(params, { idempotencyKey: 'k500' }).catch((error: unknown) => error);
+    expect(replay).toMatchObject({ statusCode: 500, headers: { 'idempotent-replayed': 'true', 'stripe-should-retry': 'false' } });
+    expect(server.state.invoices.size).toBe(1);
+
+    server.advance(86_399);
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'k500' })).rejects.toMatchObject({ statusCode: 500 });
+    server.advance(1);
+    const fresh = await stripe.invoices.create(params, { idempotencyKey: 'k500' });
+    expect(server.state.invoices.size).toBe(2);
+    expect(fresh.id).not.toBe([...server.state.invoices.keys()][0]);
+  });
+
+  it('answers 409 to a second request while the first with the same key is in flight, then replays its result', async () => {
+    const stripe = server.client();
+    server.inject({ kind: 'slow', route: 'POST /v1/invoices', delayMs: 300 });
+    const params = { customer: 'cus_acme0001', currency: 'usd' };
+    const first = stripe.invoices.create(params, { idempotencyKey: 'kslow' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(stripe.invoices.create(params, { idempotencyKey: 'kslow' })).rejects.toMatchObject({
+      statusCode: 409,
+      rawType: 'idempotency_error',
+      headers: { 'stripe-should-retry': 'true' },
+    });
+    const created = await first;
+    expect((await stripe.invoices.create(params, { idempotencyKey: 'kslow' })).id).toBe(created.id);
+    expect(server.state.invoices.size).toBe(1);
+  });
+
+  it('refuses a repeated meter event identifier with 400 and Stripe-Should-Retry false within the dedupe window, and counts it again after', async () => {
+    const stripe = server.client();
+    const event = { event_name: 'aws_usage', payload: { stripe_customer_id: 'cus_acme0001', value: '5' }, identifier: 'acme:2026-11:meter-2026-11-02' };
+    await stripe.billing.meterEvents.create(event);
+    await expect(stripe.billing.meterEvents.create(event)).rejects.toMatchObject({
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      message: 'An event already exists with identifier acme:2026-11:meter-2026-11-02.',
+      headers: { 'stripe-should-retry': 'false' },
+    });
+    expect(server.state.meterEvents.size).toBe(1);
+    server.advance(86_400);
+    await stripe.billing.meterEvents.create(event);
+    expect(server.state.meterEvents.size).toBe(2);
+  });
+
+  it("sums a customer's meter events per minute-aligned window in the meter's event summaries", async () => {
+    const stripe = server.client();
+    server.setNow(new Date('2026-11-05T00:00:00Z'));
+    const meterId = server.addMeter('aws_usage');
+    const noon = Date.parse('2026-11-02T12:00:00Z') / 1000;
+    await stripe.billing.meterEvents.create({ event_name: 'aws_usage', payload: { stripe_customer_id: 'cus_acme0001', value: '250' }, timestamp: noon });
+    await stripe.billing.meterEvents.create({ event_name: 'other', payload: { stripe_customer_id: 'cus_acme0001', value: '7' }, timestamp: noon });
+    const meters = await stripe.billing.meters.list({ status: 'active' });
+    expect(meters.data.map((meter) => [meter.id, meter.event_name])).toEqual([[meterId, 'aws_usage']]);
+    const at = (start: number, end: number) =>
+      stripe.billing.meters
+        .listEventSummaries(meterId, { customer: 'cus_acme0001', start_time: start, end_time: end })
+        .then((list) => list.data.map((s) => s.aggregated_value));
+    expect(await at(noon, noon + 60)).toEqual([250]);
+    expect(await at(noon + 60, noon + 120)).toEqual([0]);
+    await expect(at(noon + 1, noon + 60)).rejects.toMatchObject({ statusCode: 400, param: 'start_time' });
+  });
+
+  it('checks POST parameters against the pinned API version and saves no result for a refused request', async () => {
+    const stripe = server.client();
+    const refused = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
+    expect(await refused(stripe.invoices.create({ customer: 'cus_acme0001', paid: true } as never, { idempotencyKey: 'kp' }))).toMatchObject({
+      statusCode: 400,
+      message: 'Received unknown parameter: paid',
+      param: 'paid',
+    });
+    // Nothing was saved under the key: the corrected request goes through with it.
+    await stripe.invoices.create({ customer: 'cus_acme0001', currency: 'usd' }, { idempotencyKey: 'kp' });
+    const [invoice] = [...server.state.invoices.values()];
+    expect(await refused(stripe.invoiceItems.create({ customer: 'cus_acme0001', invoice: String(invoice?.id), price: 'price_1' } as never))).toMatchObject({
+      param: 'price',
+    });
+    expect(await refused(stripe.invoices.finalizeInvoice(String(invoice?.id), { auto_advance: 'yes' } as never))).toMatchObject({ param: 'auto_advance' });
+    expect(await refused(stripe.invoices.sendInvoice(String(invoice?.id), { days_until_due: 3 } as never))).toMatchObject({ param: 'days_until_due' });
+    expect(await refused(stripe.customers.createBalanceTransaction('cus_acme0001', { amount: 100 } as never))).toMatchObject({ param: 'currency' });
+    expect(await refused(stripe.billing.meterEvents.create({ payload: { value: '1' } } as never))).toMatchObject({ param: 'event_name' });
+    expect(await refused(stripe.invoices.create({ customer: 'cus_acme0001', collection_method: 'manual' } as never))).toMatchObject({
+      param: 'collection_method',
+    });
   });
 
   it('refuses a client without the right key', async () => {
@@ -187,6 +281,96 @@ describe('stripeBilling', () => {
     server.forgetIdempotencyKeys();
     expect(await billing.creditBalance({ ...credit, resume: true })).toEqual(first);
     expect(server.state.balanceTransactions.size).toBe(121);
+  });
+
+  it('honours Stripe-Should-Retry: no retry of a 500 that says false, retries of a 429 that says true', async () => {
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    server.inject({ kind: 500, route: 'POST /v1/invoices', shouldRetry: false });
+    const failure = await billing.issueInvoice(request).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ permanent: false, nothingCreated: true });
+    expect((failure as Error).message).toContain('said not to retry it now');
+    expect(server.requests.count('POST /v1/invoices')).toBe(1);
+
+    server.inject({ kind: 429, route: 'POST /v1/invoices', shouldRetry: true, count: 2 });
+    await billing.issueInvoice(request);
+    expect(server.requests.count('POST /v1/invoices')).toBe(4);
+    expect(server.state.invoices.size).toBe(1);
+  });
+
+  it('stops at a stored 500 that Stripe replays for the key, and says when the entry can be retried', async () => {
+    server.inject({ kind: 500, route: 'POST /v1/invoices', afterProcessing: true });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    const failure = await billing.issueInvoice(request).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BillingCallError);
+    expect(failure).toMatchObject({ permanent: false, nothingCreated: false, retryAfterSeconds: 86_400 });
+    expect((failure as Error).message).toContain('Stripe replays a stored error (500) to create an invoice');
+    // The first 500, then one replay: no further retries under a key whose answer cannot change.
+    expect(server.requests.entries.map((entry) => [entry.status, entry.replayed])).toEqual([
+      [500, false],
+      [500, true],
+    ]);
+  });
+
+  it('waits out a 409 for a key in flight and takes the replayed result: two runs on one entry make one invoice', async () => {
+    server.inject({ kind: 'slow', route: 'POST /v1/invoices', delayMs: 200 });
+    const billing = stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: () => realSleep(100) });
+    const [one, two] = await Promise.all([billing.issueInvoice(request), billing.issueInvoice(request)]);
+    expect(two.invoiceId).toBe(one.invoiceId);
+    expect(server.requests.entries.some((entry) => entry.status === 409)).toBe(true);
+    expect(server.state.invoices.size).toBe(1);
+    expect(server.state.invoiceItems.size).toBe(1);
+    expect(server.state.invoices.get(one.invoiceId)).toMatchObject({ status: 'open', emails_sent: 1 });
+  });
+
+  describe('meter events', () => {
+    const noon = Date.parse('2026-11-02T12:00:00Z') / 1000;
+    const meterEvent = {
+      ledgerEntry: 'acme/2026-11/meter-2026-11-02',
+      eventName: 'aws_usage',
+      stripeCustomerId: 'cus_acme0001',
+      value: 250,
+      identifier: 'acme:2026-11:meter-2026-11-02',
+      timestamp: noon,
+      pastDedupeWindow: false,
+    };
+    const billing = () => stripeBilling(server.client(), { livemode: false, requestsPerSecond: Infinity, sleep: noWait });
+    beforeEach(() => {
+      server.setNow(new Date('2026-11-03T07:00:00Z'));
+      server.addMeter('aws_usage');
+    });
+
+    it('completes on a duplicate-identifier answer: Stripe already holds the event', async () => {
+      expect(await billing().sendMeterEvent(meterEvent)).toBe('sent');
+      server.forgetIdempotencyKeys();
+      expect(await billing().sendMeterEvent(meterEvent)).toBe('duplicate');
+      expect(server.requests.entries.map((entry) => entry.status)).toEqual([200, 400]);
+      expect(server.state.meterEvents.size).toBe(1);
+    });
+
+    it('past the dedupe window, completes from the meter event summary without sending again', async () => {
+      await billing().sendMeterEvent(meterEvent);
+      server.advance(25 * 3_600);
+      expect(await billing().sendMeterEvent({ ...meterEvent, pastDedupeWindow: true })).toBe('in-summary');
+      expect(server.requests.count('POST /v1/billing/meter_events')).toBe(1);
+      expect(server.state.meterEvents.size).toBe(1);
+    });
+
+    it('past the dedupe window, sends the event when the summary holds nothing', async () => {
+      // Another day's event of the customer is in the summary of its own minute, not of this one.
+      await billing().sendMeterEvent({ ...meterEvent, identifier: 'acme:2026-11:meter-2026-11-01', timestamp: noon - 86_400, ledgerEntry: 'x' });
+      server.advance(25 * 3_600);
+      expect(await billing().sendMeterEvent({ ...meterEvent, pastDedupeWindow: true })).toBe('sent-after-summary');
+      expect(server.state.meterEvents.get(meterEvent.identifier)).toMatchObject({ payload: { value: '250' }, timestamp: noon });
+    });
+
+    it('leaves the entry pending when no active meter has the event name', async () => {
+      const failure = await billing()
+        .sendMeterEvent({ ...meterEvent, eventName: 'unknown_event', pastDedupeWindow: true })
+        .catch((error: unknown) => error);
+      expect(failure).toMatchObject({ permanent: false, nothingCreated: false });
+      expect((failure as Error).message).toBe('No active Stripe billing meter has the event name unknown_event');
+      expect(server.state.meterEvents.size).toBe(0);
+    });
   });
 
   it('honours STRIPE_API_BASE as the testing hook of createStripe', async () => {

@@ -1,11 +1,14 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { LedgerEntry } from '../../src/billing/types.js';
+import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
+import type { LedgerEntry, LedgerPort, StripeBillingPort } from '../../src/billing/types.js';
 import { validateBillingConfig, type BillingConfig } from '../../src/config/load.js';
 import type { BillingConfigInput } from '../../src/config/schema.js';
 import type { CostSnapshot, CustomerCosts } from '../../src/costs/types.js';
 import { fromUnits, parseAmount, sum } from '../../src/money.js';
 import { parsePeriod } from '../../src/period.js';
+import { stripeBilling, type StripeBillingOptions } from '../../src/stripe/billing.js';
+import { dynamoLedger } from '../../src/store/ledger.js';
 import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from './moto.js';
@@ -147,4 +150,48 @@ export function useBillingServices(table: string, stripeCustomerIds: readonly st
     for (const id of stripeCustomerIds) services.stripe.addCustomer(id);
   });
   return services;
+}
+
+export interface BillingRunOptions {
+  readonly config: BillingConfig;
+  /** The run happens at 07:00 UTC of this day. */
+  readonly today: string;
+  readonly spends?: readonly CustomerSpend[];
+  readonly mode?: BillingRequest['mode'];
+  readonly period?: string;
+  readonly ledger?: LedgerPort;
+  readonly stripe?: StripeBillingPort;
+  readonly extra?: Partial<BillingRequest>;
+}
+
+/** The Stripe adapter against the local server, without rate limiting or back-off waits. */
+export function testStripePort(services: BillingServices, options: Partial<StripeBillingOptions> = {}): StripeBillingPort {
+  return stripeBilling(services.stripe.client(), { livemode: false, requestsPerSecond: Infinity, sleep: async () => undefined, ...options });
+}
+
+/** A billing run on the test services as the action makes it: the cost report, the ledger in moto, the local Stripe. */
+export function billingRun(services: BillingServices, table: string): (options: BillingRunOptions) => Promise<BillingOutcome> {
+  return (options) => {
+    const now = new Date(`${options.today}T07:00:00Z`);
+    const period = parsePeriod(options.period ?? 'current', now);
+    const snapshot = costSnapshot(options.config, period.id, options.today, options.spends ?? []);
+    return runBilling(
+      {
+        loadCosts: async () => snapshot,
+        ledger: options.ledger ?? dynamoLedger(services.dynamo, table),
+        stripe: options.stripe ?? testStripePort(services),
+      },
+      options.config,
+      { mode: options.mode ?? 'scheduled', period, now, dryRun: false, ...options.extra },
+    );
+  };
+}
+
+/** The billing table's ledger entries and heads, for assertions. */
+export async function ledgerItems(dynamo: DynamoDBDocumentClient, tableName: string) {
+  const items = await scanTable(dynamo, tableName);
+  return {
+    entries: items.filter((item) => item.recordType === 'ledger'),
+    heads: items.filter((item) => item.recordType === 'ledgerHead'),
+  };
 }

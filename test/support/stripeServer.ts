@@ -6,13 +6,17 @@ import { createStripe } from '../../src/stripe/client.js';
 /**
  * A local, stateful stand-in for the parts of the Stripe API that billing uses, driven by the real `stripe` client
  * through its host/port/protocol options: customers, invoices, invoice items, finalize, send, invoice search by
- * metadata, credit notes, customer balance transactions, billing meter events, and the `invoice.sent` event that
- * sending an invoice records (listed by type and creation time). `emails_sent` on an invoice, not a Stripe field,
- * counts the emails that live mode would have sent.
+ * metadata, credit notes, customer balance transactions, billing meters with their event summaries, billing meter
+ * events, and the `invoice.sent` event that sending an invoice records (listed by type and creation time).
+ * `emails_sent` on an invoice, not a Stripe field, counts the emails that live mode would have sent.
  *
- * Like Stripe, it replays the stored response for a repeated Idempotency-Key and rejects the same key with other
- * parameters (400 idempotency_error). Faults can be injected (429, 500, a dropped connection before or after the
- * request is processed); every request is counted.
+ * It behaves as Stripe documents wherever billing depends on it (each rule cites its page where it is implemented):
+ * idempotency keys replay the first result, a stored 500 included, expire after a day on the server's clock, refuse
+ * other parameters (400 idempotency_error) and a second request while the first is in flight (409); a meter event
+ * identifier seen within the dedupe window is a 400 with `Stripe-Should-Retry: false`; invoice search lags creation;
+ * the POST parameters billing sends are checked against the pinned API version's parameter tree. Faults can be
+ * injected (429, 500, a dropped connection before or after the request is processed, a slow request); every request
+ * is counted.
  */
 export interface StripeTestServer {
   readonly url: string;
@@ -23,25 +27,49 @@ export interface StripeTestServer {
   readonly requests: RequestLog;
   /** Queues faults; each matching request consumes one. */
   inject(fault: Fault): void;
+  /** Drops the faults not consumed yet. */
+  clearFaults(): void;
   /** The server's clock (meter event timestamps are checked against it); the real clock when never set. */
   setNow(date: Date): void;
+  /** Moves the server's clock on (from the real time when it was never set): keys and meter identifiers expire by it. */
+  advance(seconds: number): void;
   /** Stripe prunes idempotency keys after about a day; this is that day passing. */
   forgetIdempotencyKeys(): void;
-  /** Invoice search lags writes by up to a minute: while lagging, it finds nothing. */
+  /** The meter event dedupe window passing: identifiers sent before are accepted again (and counted again). */
+  forgetMeterIdentifiers(): void;
+  /** A billing meter for `eventName` (sum of `payload[value]`, customer from `payload[stripe_customer_id]`); its id. */
+  addMeter(eventName: string): string;
+  /**
+   * Invoice search always lags creation (`searchLagSeconds` on the server's clock); while this is set it finds
+   * nothing at all.
+   */
   setSearchLagging(lagging: boolean): void;
   reset(): void;
   close(): Promise<void>;
 }
 
+export interface StripeServerOptions {
+  /** How long a key's first result is kept; Stripe: "at least 24 hours". */
+  readonly idempotencyKeySeconds?: number;
+  /** How long a meter event identifier is deduplicated; Stripe: "a rolling period of at least 24 hours". */
+  readonly meterIdentifierSeconds?: number;
+  /** How long a new invoice stays out of search results; Stripe: searchable "in under 1 minute" in normal operation. */
+  readonly searchLagSeconds?: number;
+}
+
 export interface Fault {
-  readonly kind: 429 | 500 | 'drop';
+  /** 'slow': the request is held `delayMs` before it is processed, its idempotency key in flight meanwhile. */
+  readonly kind: 429 | 500 | 'drop' | 'slow';
   /** "POST /v1/invoices", "POST /v1/invoices/:id/finalize"...; any request when absent. */
   readonly route?: string;
   readonly count?: number;
-  /** Matching requests let through before the fault strikes (a crash in the middle of a series of calls). */
-  readonly after?: number;
   /** For 'drop' and 500: process the request (state changes, key stored) and then fail the response. */
   readonly afterProcessing?: boolean;
+  readonly delayMs?: number;
+  /** Let this many matching requests through first (a crash after the n-th call: skip n, then drop every request). */
+  readonly skip?: number;
+  /** For 429 and 500: the `Stripe-Should-Retry` header of the answer. */
+  readonly shouldRetry?: boolean;
 }
 
 export interface RequestLog {
@@ -59,7 +87,9 @@ interface ServerState {
   invoiceItems: Map<string, Json>;
   balanceTransactions: Map<string, Json>;
   creditNotes: Map<string, Json>;
+  /** By identifier; an identifier accepted again after the dedupe window adds `<identifier>#<n>`. */
   meterEvents: Map<string, Json>;
+  meters: Map<string, Json>;
   events: Map<string, Json>;
 }
 
@@ -68,10 +98,19 @@ const SECRET_KEY = 'sk_test_localserver0000';
 const MAX_INVOICE_ITEMS = 250;
 const CURRENCIES = new Set(['usd', 'eur', 'gbp', 'jpy', 'chf', 'cad', 'aud', 'sek', 'nok', 'dkk']);
 
+interface StoredResult {
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly body: Json;
+  readonly headers: Record<string, string>;
+  readonly storedAt: number;
+}
+
 class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: Json,
+    readonly headers: Record<string, string> = {},
   ) {
     super(String(body.message));
   }
@@ -80,11 +119,18 @@ class ApiError extends Error {
 const invalid = (message: string, extra: Json = {}) => new ApiError(400, { type: 'invalid_request_error', message, ...extra });
 const missing = (kind: string, id: string, param: string) => invalid(`No such ${kind}: '${id}'`, { code: 'resource_missing', param });
 
-export async function startStripeServer(): Promise<StripeTestServer> {
+const DAY_SECONDS = 86_400;
+
+export async function startStripeServer(options: StripeServerOptions = {}): Promise<StripeTestServer> {
+  const keySeconds = options.idempotencyKeySeconds ?? DAY_SECONDS;
+  const identifierSeconds = options.meterIdentifierSeconds ?? DAY_SECONDS;
+  const searchLagSeconds = options.searchLagSeconds ?? 60;
   const state: ServerState = emptyState();
-  let idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
+  let idempotency = new Map<string, StoredResult>();
+  const inFlight = new Set<string>();
+  let meterIdentifiers = new Map<string, number>();
   let searchLagging = false;
-  const faults: Array<Fault & { remaining: number; passed: number }> = [];
+  const faults: Array<Fault & { remaining: number; skipping: number }> = [];
   let sequence = 0;
   const requests: RequestLog = {
     total: 0,
@@ -105,79 +151,123 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   function handle(req: IncomingMessage, res: ServerResponse, rawBody: string) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    const route = `${method} ${url.pathname.replace(/\/(in|ii|cus|cbtxn|cn)_[A-Za-z0-9]+/g, '/$1_:id').replace(/\/[a-z]+_:id/g, '/:id')}`;
-    const key = header(req, 'idempotency-key');
+    const route = `${method} ${url.pathname.replace(/\/(in|ii|cus|cbtxn|cn|mtr)_[A-Za-z0-9]+/g, '/$1_:id').replace(/\/[a-z]+_:id/g, '/:id')}`;
+    const key = method === 'POST' ? header(req, 'idempotency-key') : undefined;
     requests.total += 1;
     requests.byRoute.set(route, (requests.byRoute.get(route) ?? 0) + 1);
     const log = (status: number, replayed = false) => requests.entries.push({ method, route, status, idempotencyKey: key, replayed });
+    const fail = (status: number, error: Json, headers: Record<string, string> = {}) => {
+      log(status);
+      send(res, status, { error }, headers);
+    };
 
-    if (header(req, 'authorization') !== `Bearer ${SECRET_KEY}`) {
-      log(401);
-      return send(res, 401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
-    }
+    if (header(req, 'authorization') !== `Bearer ${SECRET_KEY}`) return fail(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     const fault = takeFault(route);
-    if (fault && !fault.afterProcessing) {
+    if (fault && !fault.afterProcessing && fault.kind !== 'slow') {
       if (fault.kind === 'drop') {
         log(0);
         return res.socket?.destroy();
       }
-      log(fault.kind);
-      return send(res, fault.kind, {
-        error: { type: fault.kind === 429 ? 'rate_limit_error' : 'api_error', message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred' },
-      });
+      return fail(
+        fault.kind,
+        {
+          type: fault.kind === 429 ? 'rate_limit_error' : 'api_error',
+          message: fault.kind === 429 ? 'Too many requests' : 'An unknown error occurred',
+        },
+        fault.shouldRetry === undefined ? {} : { 'stripe-should-retry': String(fault.shouldRetry) },
+      );
     }
 
     const params = parseForm(method === 'GET' ? url.search.slice(1) : rawBody);
+    // https://docs.stripe.com/api/idempotent_requests: keys are up to 255 characters; a request that fails parameter
+    // validation, or conflicts with a request in flight with the same key, is answered without saving a result.
+    if (key !== undefined && key.length > 255) {
+      return fail(400, { type: 'invalid_request_error', message: 'Idempotency keys can be at most 255 characters long.', param: 'Idempotency-Key' });
+    }
+    if (key !== undefined && inFlight.has(key)) {
+      // https://docs.stripe.com/error-low-level (Idempotency and retries): a request that conflicts with one still
+      // executing with the same key is a 409 and saves nothing; retrying later with the key returns the first result.
+      return fail(
+        409,
+        {
+          type: 'idempotency_error',
+          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+        },
+        { 'stripe-should-retry': 'true' },
+      );
+    }
     const fingerprint = `${method} ${url.pathname} ${method === 'GET' ? '' : rawBody}`;
-    if (method === 'POST' && key) {
-      const stored = idempotency.get(key);
+    if (key !== undefined) {
+      const stored = storedResult(key);
       if (stored && stored.fingerprint !== fingerprint) {
-        log(400);
-        return send(res, 400, {
-          error: {
-            type: 'idempotency_error',
-            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-          },
+        // https://docs.stripe.com/api/idempotent_requests: the same key with other parameters is refused.
+        return fail(400, {
+          type: 'idempotency_error',
+          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
         });
       }
       if (stored) {
+        // The first result is replayed, "including 500 errors"; a replayed 5xx tells the client not to retry.
         log(stored.status, true);
-        return send(res, stored.status, stored.body, { 'idempotent-replayed': 'true' });
+        return send(res, stored.status, stored.body, {
+          'idempotent-replayed': 'true',
+          ...(stored.status >= 500 ? { 'stripe-should-retry': 'false' } : {}),
+          ...stored.headers,
+        });
       }
     }
+    const refused = method === 'POST' ? checkParameters(route, params) : undefined;
+    if (refused) return fail(400, refused);
 
-    let status = 200;
-    let body: Json;
-    try {
-      body = dispatch(method, url.pathname, params);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      status = error.status;
-      body = { error: error.body };
-    }
-    if (method === 'POST' && key) idempotency.set(key, { fingerprint, status, body });
-    if (fault?.kind === 'drop') {
-      log(0);
-      return res.socket?.destroy();
-    }
-    if (fault) {
-      // Stripe replays the first result for the key, even a 500.
-      if (method === 'POST' && key) {
-        idempotency.set(key, { fingerprint, status: fault.kind, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } });
+    if (key !== undefined) inFlight.add(key);
+    const process = () => {
+      if (key !== undefined) inFlight.delete(key);
+      let status = 200;
+      let body: Json;
+      let headers: Record<string, string> = {};
+      try {
+        body = dispatch(method, url.pathname, params);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        status = error.status;
+        body = { error: error.body };
+        headers = error.headers;
       }
-      log(fault.kind);
-      return send(res, fault.kind, { error: { type: 'api_error', message: 'An unknown error occurred' } });
+      if (key !== undefined) idempotency.set(key, { fingerprint, status, body, headers, storedAt: nowSeconds() });
+      if (fault?.kind === 'drop') {
+        log(0);
+        return res.socket?.destroy();
+      }
+      if (fault?.kind === 429 || fault?.kind === 500) {
+        // Stripe replays the first result for the key, even a 500.
+        const failure = { error: { type: 'api_error', message: 'An unknown error occurred' } };
+        if (key !== undefined) idempotency.set(key, { fingerprint, status: fault.kind, body: failure, headers: {}, storedAt: nowSeconds() });
+        log(fault.kind);
+        return send(res, fault.kind, failure);
+      }
+      log(status);
+      send(res, status, body, headers);
+    };
+    if (fault?.kind === 'slow') setTimeout(process, fault.delayMs ?? 100);
+    else process();
+  }
+
+  /** https://docs.stripe.com/api/idempotent_requests: "You can remove keys from the system automatically after they're at least 24 hours old". */
+  function storedResult(key: string): StoredResult | undefined {
+    const stored = idempotency.get(key);
+    if (stored && stored.storedAt + keySeconds <= nowSeconds()) {
+      idempotency.delete(key);
+      return undefined;
     }
-    log(status);
-    send(res, status, body);
+    return stored;
   }
 
   function takeFault(route: string) {
     const index = faults.findIndex((fault) => !fault.route || fault.route === route);
     if (index < 0) return undefined;
     const fault = faults[index]!;
-    if (fault.passed < (fault.after ?? 0)) {
-      fault.passed += 1;
+    if (fault.skipping > 0) {
+      fault.skipping -= 1;
       return undefined;
     }
     fault.remaining -= 1;
@@ -216,6 +306,14 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       if (method === 'GET' && !id) return listOf(filterBy(state.creditNotes, params.invoice ? { invoice: params.invoice } : {}), params);
     }
     if (resource === 'billing' && id === 'meter_events' && method === 'POST') return createMeterEvent(params);
+    if (resource === 'billing' && id === 'meters' && method === 'GET') {
+      const [, , meterId, sub] = parts;
+      if (!meterId) return listOf(filterBy(state.meters, params.status ? { status: params.status } : {}), params);
+      const meter = state.meters.get(meterId);
+      if (!meter) throw missing('billing.meter', meterId, 'id');
+      if (sub === 'event_summaries') return listOf(meterEventSummaries(meter, params), params);
+      if (!sub) return meter;
+    }
     if (resource === 'events' && method === 'GET' && !id) return listOf(filterEvents(params), params);
     throw new ApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` });
   }
@@ -258,7 +356,6 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     if (collection === 'send_invoice' && params.days_until_due === undefined && params.due_date === undefined) {
       throw invalid('Invoices with `collection_method` `send_invoice` need `days_until_due` or `due_date`.', { param: 'days_until_due' });
     }
-    for (const removed of ['subscription', 'paid']) if (removed in params) throw invalid(`Received unknown parameter: ${removed}`, { param: removed });
     const id = newId('in');
     const invoice: Json = {
       id,
@@ -305,7 +402,6 @@ export async function startStripeServer(): Promise<StripeTestServer> {
 
   function createInvoiceItem(params: Json): Json {
     const customer = requireCustomer(params);
-    for (const removed of ['price', 'unit_amount']) if (removed in params) throw invalid(`Received unknown parameter: ${removed}`, { param: removed });
     const invoice = state.invoices.get(String(params.invoice ?? ''));
     if (!invoice) throw missing('invoice', String(params.invoice), 'invoice');
     if (invoice.status !== 'draft') throw invalid(`Invoice ${String(invoice.id)} is no longer a draft; items cannot be added.`, { param: 'invoice' });
@@ -437,14 +533,85 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       throw invalid('Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.', { param: 'timestamp' });
     }
     const identifier = String(params.identifier ?? newId('mtrevt'));
-    // Stripe deduplicates by identifier: the event is counted once however often it is sent.
-    const existing = state.meterEvents.get(identifier);
-    if (existing) return existing;
+    // https://docs.stripe.com/api/billing/meter-event/create: "Stripe enforces uniqueness within a rolling period of at
+    // least 24 hours". A repeat is refused (400, not to be retried; the answer's form as reported in
+    // langfuse/langfuse pull request 16292); after the window it is a new event and counts again.
+    const seen = meterIdentifiers.get(identifier);
+    if (seen !== undefined && seen + identifierSeconds > nowSeconds()) {
+      throw new ApiError(
+        400,
+        { type: 'invalid_request_error', message: `An event already exists with identifier ${identifier}.` },
+        { 'stripe-should-retry': 'false' },
+      );
+    }
+    meterIdentifiers.set(identifier, nowSeconds());
     const event = { object: 'billing.meter_event', event_name: params.event_name, identifier, payload, timestamp, created: nowSeconds(), livemode: false };
-    state.meterEvents.set(identifier, event);
+    state.meterEvents.set(state.meterEvents.has(identifier) ? `${identifier}#${newId('dup')}` : identifier, event);
     return event;
   }
 
+  /**
+   * https://docs.stripe.com/api/billing/meter-event-summary/list: `customer`, `start_time` and `end_time` (aligned with
+   * minute boundaries, end exclusive) are required; one summary for the range, or one per `value_grouping_window`.
+   * Meters here sum `payload[value]` of the events named `event_name` for the customer in `payload[stripe_customer_id]`.
+   */
+  function meterEventSummaries(meter: Json, params: Json): Json[] {
+    const customer = String(params.customer ?? '');
+    if (!customer) throw invalid('Missing required param: customer.', { param: 'customer' });
+    const [start, end] = [Number(params.start_time), Number(params.end_time)];
+    for (const [name, value] of [
+      ['start_time', start],
+      ['end_time', end],
+    ] as const) {
+      if (!Number.isInteger(value) || value % 60 !== 0) throw invalid(`${name} must be aligned with minute boundaries.`, { param: name });
+    }
+    if (end <= start) throw invalid('end_time must be after start_time.', { param: 'end_time' });
+    const window = params.value_grouping_window === 'day' ? DAY_SECONDS : params.value_grouping_window === 'hour' ? 3_600 : end - start;
+    const events = [...state.meterEvents.values()].filter(
+      (event) => event.event_name === meter.event_name && (event.payload as Json).stripe_customer_id === customer,
+    );
+    const summaries: Json[] = [];
+    for (let from = start; from < end; from += window) {
+      const to = Math.min(end, from + window);
+      const value = events
+        .filter((event) => Number(event.timestamp) >= from && Number(event.timestamp) < to)
+        .reduce((total, event) => total + Number((event.payload as Json).value), 0);
+      summaries.push({
+        id: newId('mtrusg'),
+        object: 'billing.meter_event_summary',
+        aggregated_value: value,
+        start_time: from,
+        end_time: to,
+        meter: meter.id,
+        livemode: false,
+      });
+    }
+    return summaries;
+  }
+
+  /**
+   * Top-level POST parameters against the pinned API version's parameter tree (PARAMETER_TREE, checked by the
+   * compiler against the stripe package's types). https://docs.stripe.com/api/errors: an unknown parameter is an
+   * invalid_request_error naming it; such a request fails validation, so no idempotent result is saved.
+   */
+  function checkParameters(route: string, params: Json): Json | undefined {
+    const tree = PARAMETER_TREE[route];
+    if (!tree) return undefined;
+    const unknown = Object.keys(params).find((name) => !tree.allowed.has(name));
+    if (unknown) return { type: 'invalid_request_error', message: `Received unknown parameter: ${unknown}`, param: unknown };
+    const absent = tree.required.find((name) => params[name] === undefined);
+    if (absent) return { type: 'invalid_request_error', message: `Missing required param: ${absent}.`, param: absent };
+    for (const [name, form] of Object.entries(tree.forms)) {
+      const problem = params[name] === undefined ? undefined : formProblem(name, form, params[name]);
+      if (problem) return { type: 'invalid_request_error', message: problem, param: name };
+    }
+    return undefined;
+  }
+
+  /**
+   * https://docs.stripe.com/search (Data freshness): search is not for read-after-write flows, data is searchable in
+   * under a minute, and the list APIs are read-after-write: an invoice is found only `searchLagSeconds` after creation.
+   */
   function searchInvoices(query: string): Json {
     if (searchLagging) return { object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/invoices/search' };
     const clauses = query.split(/\s+AND\s+/i).map((clause) => {
@@ -452,8 +619,10 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       if (!match) throw invalid(`Invalid search query: ${query}`, { param: 'query' });
       return { field: match[2] ? `metadata.${match[2]}` : match[1], value: match[3] };
     });
-    const data = [...state.invoices.values()].filter((invoice) =>
-      clauses.every(({ field, value }) => (field?.startsWith('metadata.') ? (invoice.metadata as Json)[field.slice(9)] : invoice[field ?? '']) === value),
+    const data = [...state.invoices.values()].filter(
+      (invoice) =>
+        Number(invoice.created) + searchLagSeconds <= nowSeconds() &&
+        clauses.every(({ field, value }) => (field?.startsWith('metadata.') ? (invoice.metadata as Json)[field.slice(9)] : invoice[field ?? '']) === value),
     );
     return { object: 'search_result', data, has_more: false, next_page: null, url: '/v1/invoices/search' };
   }
@@ -468,12 +637,37 @@ export async function startStripeServer(): Promise<StripeTestServer> {
     requests,
     client: () => createStripe(SECRET_KEY, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
     addCustomer: (id, currency) => void createCustomer(id, currency ? { currency } : {}),
-    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, passed: 0 }),
+    inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, skipping: fault.skip ?? 0 }),
+    clearFaults: () => {
+      faults.length = 0;
+    },
     setNow: (date) => {
       clock = () => date.getTime();
     },
+    advance: (seconds) => {
+      const at = (nowSeconds() + seconds) * 1000;
+      clock = () => at;
+    },
     forgetIdempotencyKeys: () => {
       idempotency = new Map();
+    },
+    forgetMeterIdentifiers: () => {
+      meterIdentifiers = new Map();
+    },
+    addMeter: (eventName) => {
+      const id = newId('mtr');
+      state.meters.set(id, {
+        id,
+        object: 'billing.meter',
+        event_name: eventName,
+        status: 'active',
+        default_aggregation: { formula: 'sum' },
+        customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
+        value_settings: { event_payload_key: 'value' },
+        livemode: false,
+        created: nowSeconds(),
+      });
+      return id;
     },
     setSearchLagging: (lagging) => {
       searchLagging = lagging;
@@ -482,6 +676,8 @@ export async function startStripeServer(): Promise<StripeTestServer> {
       Object.assign(state, emptyState());
       searchLagging = false;
       idempotency = new Map();
+      inFlight.clear();
+      meterIdentifiers = new Map();
       faults.length = 0;
       clock = undefined;
       requests.total = 0;
@@ -496,6 +692,121 @@ export async function startStripeServer(): Promise<StripeTestServer> {
   };
 }
 
+type ParameterForm = 'integer' | 'boolean' | 'hash' | readonly string[];
+
+interface ParameterTree {
+  readonly allowed: ReadonlySet<string>;
+  readonly required: readonly string[];
+  readonly forms: Readonly<Record<string, ParameterForm>>;
+}
+
+/**
+ * The parameters of `Params` (a create/finalize/send params type of the stripe package, which carries the parameter
+ * tree of the API version it pins), listed by hand: the compiler refuses a name the type lacks and, through `missing`,
+ * a name of the type left out. So a stripe upgrade that changes an endpoint's parameters breaks the typecheck here.
+ */
+function parameterTree<Params>() {
+  return <const Names extends ReadonlyArray<keyof Params & string>>(
+    names: Names & ([Exclude<keyof Params, Names[number]>] extends [never] ? unknown : { missing: Exclude<keyof Params, Names[number]> }),
+    required: ReadonlyArray<Names[number]>,
+    forms: Partial<Record<Names[number], ParameterForm>> = {},
+  ): ParameterTree => ({ allowed: new Set<string>(names), required, forms: forms as Record<string, ParameterForm> });
+}
+
+/** Per route, the POST parameters of the pinned API version (stripe/esm/resources/*.d.ts); other routes are not checked. */
+const PARAMETER_TREE: Readonly<Record<string, ParameterTree>> = {
+  'POST /v1/invoices': parameterTree<Stripe.InvoiceCreateParams>()(
+    [
+      'account_tax_ids',
+      'application_fee_amount',
+      'auto_advance',
+      'automatic_tax',
+      'automatically_finalizes_at',
+      'collection_method',
+      'currency',
+      'custom_fields',
+      'customer',
+      'customer_account',
+      'days_until_due',
+      'default_payment_method',
+      'default_source',
+      'default_tax_rates',
+      'description',
+      'discounts',
+      'due_date',
+      'effective_at',
+      'expand',
+      'footer',
+      'from_invoice',
+      'issuer',
+      'metadata',
+      'number',
+      'on_behalf_of',
+      'payment_settings',
+      'pending_invoice_items_behavior',
+      'rendering',
+      'shipping_cost',
+      'shipping_details',
+      'statement_descriptor',
+      'subscription',
+      'transfer_data',
+    ],
+    [],
+    {
+      auto_advance: 'boolean',
+      collection_method: ['charge_automatically', 'send_invoice'],
+      days_until_due: 'integer',
+      metadata: 'hash',
+      pending_invoice_items_behavior: ['exclude', 'include'],
+    },
+  ),
+  'POST /v1/invoiceitems': parameterTree<Stripe.InvoiceItemCreateParams>()(
+    [
+      'amount',
+      'currency',
+      'customer',
+      'customer_account',
+      'description',
+      'discountable',
+      'discounts',
+      'expand',
+      'invoice',
+      'metadata',
+      'period',
+      'price_data',
+      'pricing',
+      'quantity',
+      'quantity_decimal',
+      'subscription',
+      'tax_behavior',
+      'tax_code',
+      'tax_rates',
+      'unit_amount_decimal',
+    ],
+    [],
+    { amount: 'integer', quantity: 'integer', metadata: 'hash', discountable: 'boolean' },
+  ),
+  'POST /v1/invoices/:id/finalize': parameterTree<Stripe.InvoiceFinalizeInvoiceParams>()(['auto_advance', 'expand'], [], { auto_advance: 'boolean' }),
+  'POST /v1/invoices/:id/send': parameterTree<Stripe.InvoiceSendInvoiceParams>()(['expand'], []),
+  'POST /v1/customers/:id/balance_transactions': parameterTree<Stripe.CustomerCreateBalanceTransactionParams>()(
+    ['amount', 'currency', 'description', 'expand', 'metadata'],
+    ['amount', 'currency'],
+    { amount: 'integer', metadata: 'hash' },
+  ),
+  'POST /v1/billing/meter_events': parameterTree<Stripe.Billing.MeterEventCreateParams>()(
+    ['event_name', 'payload', 'expand', 'identifier', 'timestamp'],
+    ['event_name', 'payload'],
+    { payload: 'hash', timestamp: 'integer' },
+  ),
+};
+
+function formProblem(name: string, form: ParameterForm, value: unknown): string | undefined {
+  if (form === 'integer') return /^-?\d+$/.test(String(value)) ? undefined : `Invalid integer: ${String(value)}`;
+  if (form === 'boolean') return value === 'true' || value === 'false' ? undefined : `Invalid boolean: ${String(value)}`;
+  if (form === 'hash') return typeof value === 'object' ? undefined : `Invalid object: ${name}`;
+  return form.includes(String(value)) ? undefined : `Invalid ${name}: must be one of ${form.join(', ')}`;
+}
+
 function emptyState(): ServerState {
   return {
     customers: new Map(),
@@ -504,6 +815,7 @@ function emptyState(): ServerState {
     balanceTransactions: new Map(),
     creditNotes: new Map(),
     meterEvents: new Map(),
+    meters: new Map(),
     events: new Map(),
   };
 }

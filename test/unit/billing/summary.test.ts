@@ -61,6 +61,36 @@ describe('renderBillingSummary', () => {
     await expect(renderBillingSummary(outcome)).toMatchFileSnapshot('../../fixtures/billing/summary.md');
   });
 
+  it('says which meter entries were settled from what Stripe held, when a blocked entry can be retried, and which were released', () => {
+    const summary = renderBillingSummary({
+      ...outcome,
+      meterResolutions: [
+        { customerId: 'initech', entryId: 'meter-2026-11-02', delivery: 'duplicate' },
+        { customerId: 'initech', entryId: 'meter-2026-11-03', delivery: 'sent-after-summary' },
+      ],
+      failures: [
+        {
+          customerId: 'initech',
+          name: 'Initech',
+          entryId: 'meter-2026-11-04',
+          message: 'Stripe replays a stored error (500)',
+          retryAfter: '2026-11-11T07:00:00.000Z',
+        },
+        { customerId: 'globex', name: 'Globex', entryId: 'overage-2026-11-09', message: 'No such customer', released: true },
+      ],
+    });
+    expect(summary).toContain(
+      '- `initech` `meter-2026-11-02`: Stripe already held its identifier (an earlier run delivered it): completed without a second event',
+    );
+    expect(summary).toContain("- `initech` `meter-2026-11-03`: past Stripe's dedupe window; the meter event summary held nothing: sent");
+    expect(summary).toContain(
+      '- **Initech** (`initech`, entry `meter-2026-11-04`): Stripe replays a stored error (500). Blocked: the entry stays pending and can be retried from 2026-11-11T07:00:00.000Z.',
+    );
+    expect(summary).toContain(
+      'entry `overage-2026-11-09`): No such customer. The entry was released: nothing reached Stripe, and the next run plans it again.',
+    );
+  });
+
   it('says a dry run touched nothing', () => {
     expect(renderBillingSummary({ ...outcome, dryRun: true, invoices: [], failures: [] })).toContain('Dry run: this is the plan. Nothing was sent to Stripe');
   });
