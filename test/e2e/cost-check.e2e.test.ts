@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
 import { periodOf, previousPeriod } from '../../src/period.js';
-import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
+import { sampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
+import { costCheckPages } from '../support/costPages.js';
 import { alertKey } from '../../src/store/keys.js';
 import { createBillingTable, scanTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   aws = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
   await createBillingTable(aws.dynamo, table);
   topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
-  await moto.seedCostAndUsage(sampleCostPages({ start: period.start, endExclusive: period.endExclusive, estimated: false, daysPerPage: 10 }));
+  await moto.seedCostAndUsage(costCheckPages(sampleCostCube({ ...period, estimated: false }), { kind: 'LINKED_ACCOUNT' }, period, 50));
 });
 afterAll(() => moto.stop());
 
@@ -45,7 +46,8 @@ describe('the built cost-check action, run as the runner runs it', () => {
     expect(run.status).toBe(0);
     expect(run.outputs['threshold-exceeded']).toBe('true');
     expect(run.outputs['over-allowance']).toBe('["acme"]');
-    expect(run.outputs['ce-requests']).toBe(String(Math.ceil(period.daysInMonth / 10)));
+    // 6 accounts x 20 services (3 pages of 50 groups), then 6 accounts x the month's days.
+    expect(run.outputs['ce-requests']).toBe(String(3 + Math.ceil((6 * period.daysInMonth) / 50)));
     expect(run.outputs.estimated).toBe('false');
     expect(Number(run.outputs['total-cost'])).toBeGreaterThan(2000);
     expect(run.outputs.forecast).toBe(run.outputs['total-cost']);
