@@ -105,6 +105,25 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
     expect(markers.Items?.map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 
+  it('reads the period with one Query on a run with nothing new to send', async () => {
+    await runCostCheck(ports(), demoConfig, options);
+    const operations: string[] = [];
+    aws.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        operations.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countOperations' },
+    );
+    try {
+      const second = await runCostCheck(ports(), demoConfig, options);
+      expect(second.alerts.every((a) => a.status === 'already-sent')).toBe(true);
+    } finally {
+      aws.dynamo.middlewareStack.remove('countOperations');
+    }
+    expect(operations).toEqual(['QueryCommand']);
+  });
+
   it('sends each alert once when two runs overlap', async () => {
     await Promise.all([runCostCheck(ports(), demoConfig, options), runCostCheck(ports(), demoConfig, options), runCostCheck(ports(), demoConfig, options)]);
     expect(await moto.snsMessages()).toHaveLength(4);
