@@ -3,9 +3,10 @@ import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadBillingConfig } from '../../src/config/load.js';
 import { parseCostCheckInputs } from '../../src/costCheck/inputs.js';
+import { costCheckOutputs } from '../../src/costCheck/outputs.js';
 import { runCostCheck } from '../../src/costCheck/run.js';
 import { failRun, writeJobSummary } from '../../src/github/runtime.js';
-import { formatMoney, toDecimalString } from '../../src/money.js';
+import { formatMoney } from '../../src/money.js';
 import { snsPublisher } from '../../src/notify/sns.js';
 import { writeCostReport } from '../../src/report/costReport.js';
 import { renderSummary } from '../../src/report/summary.js';
@@ -30,14 +31,7 @@ export async function run(): Promise<void> {
 
     await writeCostReport(inputs.reportPath, snapshot, alerts);
     await writeJobSummary(renderSummary(snapshot, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath }));
-    core.setOutput('total-cost', toDecimalString(snapshot.total.cost));
-    core.setOutput('forecast', toDecimalString(snapshot.total.awsForecast ?? snapshot.total.forecast));
-    core.setOutput('threshold-exceeded', String(result.thresholdExceeded));
-    core.setOutput('over-allowance', JSON.stringify(result.overAllowance));
-    core.setOutput('alerts', JSON.stringify(alerts.map(({ scope, kind, level, status }) => ({ scope, kind, level, status }))));
-    core.setOutput('estimated', String(snapshot.estimated));
-    core.setOutput('report-path', inputs.reportPath);
-    core.setOutput('ce-requests', String(snapshot.costExplorerRequests));
+    for (const [name, value] of Object.entries(costCheckOutputs(result, inputs.reportPath))) core.setOutput(name, value);
     if (result.failedAlerts > 0) {
       const failed = alerts.filter((a) => a.status === 'failed');
       core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, {
