@@ -14,7 +14,7 @@ import { byOperation, measureAction, measureNode, startCostExplorerStandIn, star
 const SIZES = (process.env.BENCH_CUSTOMERS ?? '1000,10000').split(',').map(Number);
 const builds = [
   ...(process.env.BENCH_BASELINE_DIST ? [{ name: 'baseline', dist: resolve(process.env.BENCH_BASELINE_DIST) }] : []),
-  { name: 'this build', dist: resolve('actions/cost-check/dist/index.js') },
+  { name: 'this build', dist: resolve(process.env.BENCH_DIST ?? 'actions/cost-check/dist/index.js') },
 ];
 const period = { id: '2026-10', start: '2026-10-01', endExclusive: '2026-11-01' };
 const dir = mkdtempSync(join(tmpdir(), 'bench-cost-check-'));
