@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', '**/*.cjs'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', '**/*.cjs', '.bench-baseline/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

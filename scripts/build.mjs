@@ -2,7 +2,8 @@
 // Bundles every action with ncc into actions/<name>/dist/index.js (committed) and the webhook Lambda with
 // esbuild into lambda/billing-handler/dist/handler.cjs (built for the deploy, not committed).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { join } from 'node:path';
 import { bundleLambda } from './lambdaBundle.mjs';
 
@@ -18,6 +19,11 @@ for (const name of actions) {
     ['ncc', 'build', join('actions', name, 'index.ts'), '-o', out, '--minify', '--no-source-map-register', '--license', 'licenses.txt', '-q'],
     { stdio: 'inherit' },
   );
+  // ncc minifies index.js only; the chunks an action loads lazily (after its inputs are valid) are minified here.
+  for (const chunk of readdirSync(out).filter((file) => /^\d+\.index\.js$/.test(file))) {
+    const path = join(out, chunk);
+    writeFileSync(path, transformSync(readFileSync(path, 'utf8'), { minify: true, format: 'esm', legalComments: 'none' }).code);
+  }
   console.log(`built ${out}/index.js`);
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { sampleCostPages } from './demo/sampleCosts.mjs';
+import { costAndUsagePage, sampleCostCube } from './demo/sampleCosts.mjs';
 import { markdownForTerminal } from './demo/terminal.mjs';
 
 const require = createRequire(import.meta.url);
@@ -27,7 +27,7 @@ const today = new Date();
 const period = today.getUTCDate() === 1 ? 'previous' : 'current';
 const monthStart = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - (period === 'previous' ? 1 : 0), 1));
 const windowEnd = period === 'previous' ? new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1)) : today;
-const pages = sampleCostPages({ start: iso(monthStart), endExclusive: iso(windowEnd), estimated: true });
+const costs = sampleCostCube({ start: iso(monthStart), endExclusive: iso(windowEnd), estimated: true });
 
 const dynamo = dynalite({ path: join(state, 'dynamodb'), createTableMs: 0 });
 dynamo.listen(0, '127.0.0.1');
@@ -39,8 +39,8 @@ const costExplorer = createServer((request, response) => {
   let body = '';
   request.on('data', (chunk) => (body += chunk));
   request.on('end', () => {
-    const token = JSON.parse(body || '{}').NextPageToken;
-    const page = pages[token ? Number(token.replace('page-', '')) : 0] ?? pages[0];
+    // Answers GetCostAndUsage for the request's granularity, grouping and page, as Cost Explorer does.
+    const page = costAndUsagePage(costs, JSON.parse(body || '{}'));
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
     response.end(JSON.stringify(page));
   });

@@ -1,78 +1,14 @@
-import * as core from '@actions/core';
-import { anomalyReport } from '../../src/anomalies/report.js';
-import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
-import { createAwsClients } from '../../src/aws/clients.js';
-import { loadBillingConfig } from '../../src/config/load.js';
+import { actionInput } from '../../src/github/commands.js';
+import { failRun } from '../../src/github/runtime.js';
 import { parseCostCheckInputs } from '../../src/costCheck/inputs.js';
-import { runCostCheck } from '../../src/costCheck/run.js';
-import { failRun, writeJobSummary } from '../../src/github/runtime.js';
-import { formatMoney, toDecimalString } from '../../src/money.js';
-import { snsPublisher } from '../../src/notify/sns.js';
-import { writeCostReport } from '../../src/report/costReport.js';
-import { renderSummary } from '../../src/report/summary.js';
-import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
 
 export async function run(): Promise<void> {
   try {
     const now = new Date();
-    const inputs = parseCostCheckInputs((name) => core.getInput(name), now);
-    const config = await loadBillingConfig(inputs.configPath);
-    const aws = createAwsClients();
-    const result = await runCostCheck(
-      {
-        costExplorer: costExplorerAdapter(aws.costExplorer),
-        markers: inputs.billingTable ? dynamoAlertMarkers(aws.dynamo, inputs.billingTable) : undefined,
-        publish: inputs.snsTopicArn ? snsPublisher(aws.sns, inputs.snsTopicArn) : undefined,
-      },
-      config,
-      { period: inputs.period, now, metric: inputs.metric, threshold: inputs.threshold, awsForecast: inputs.awsForecast, dryRun: inputs.dryRun },
-    );
-    const { snapshot, alerts, anomalies } = result;
-
-    await writeCostReport(inputs.reportPath, snapshot, config, alerts, anomalies);
-    await writeJobSummary(renderSummary(snapshot, config, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath, anomalies }));
-    core.setOutput('total-cost', toDecimalString(snapshot.total.cost));
-    core.setOutput('forecast', toDecimalString(snapshot.total.awsForecast ?? snapshot.total.forecast));
-    core.setOutput('threshold-exceeded', String(result.thresholdExceeded));
-    core.setOutput('over-allowance', JSON.stringify(result.overAllowance));
-    core.setOutput('alerts', JSON.stringify(alerts.map(({ scope, kind, level, status }) => ({ scope, kind, level, status }))));
-    core.setOutput(
-      'anomalies',
-      JSON.stringify(
-        anomalyReport(anomalies).found.map(({ customerId, day, expected, actual, status }) => ({ customer: customerId, day, expected, actual, status })),
-      ),
-    );
-    core.setOutput('estimated', String(snapshot.estimated));
-    core.setOutput('report-path', inputs.reportPath);
-    core.setOutput('ce-requests', String(snapshot.costExplorerRequests));
-    if (result.failedAlerts > 0) {
-      const failed = alerts.filter((a) => a.status === 'failed');
-      core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, {
-        title: 'SNS publish failed',
-      });
-      process.exitCode = 1;
-    }
-    const failedAnomalies = anomalies.anomalies.filter((a) => a.status === 'failed');
-    if (failedAnomalies.length > 0) {
-      core.error(`${failedAnomalies.length} cost anomal(ies) could not be published (${failedAnomalies[0]?.error}); the next run sends them.`, {
-        title: 'SNS publish failed',
-      });
-      process.exitCode = 1;
-    }
-    if (snapshot.costUnit && snapshot.costUnit !== snapshot.currency.toUpperCase()) {
-      core.warning(`Cost Explorer reports amounts in ${snapshot.costUnit} but the config's currency is ${snapshot.currency}; amounts are not converted`, {
-        title: 'Currency mismatch',
-      });
-    }
-    if (snapshot.unmapped.cost > 0) {
-      core.warning(
-        `${formatMoney(snapshot.unmapped.cost, snapshot.currency)} of cost matches no customer (${snapshot.unmapped.keys
-          .slice(0, 5)
-          .map((u) => u.key || '(none)')
-          .join(', ')}); add a customer whose match covers it`,
-        { title: 'Unmapped cost' },
-      );
-    }
+    const inputs = parseCostCheckInputs(actionInput, now);
+    // The AWS SDK, zod, the YAML parser and @actions/core load only once the inputs are valid.
+    const { checkCosts } = await import('./checkCosts.js');
+    await checkCosts(inputs, now);
   } catch (error) {
     failRun(error);
   }

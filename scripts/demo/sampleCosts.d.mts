@@ -16,7 +16,7 @@ export interface SampleCostPage {
   GroupDefinitions: Array<{ Type: string; Key: string }>;
   ResultsByTime: Array<{
     TimePeriod: { Start: string; End: string };
-    Total: Record<string, never>;
+    Total: Record<string, { Amount: string; Unit: string }>;
     Groups: Array<{ Keys: string[]; Metrics: Record<string, { Amount: string; Unit: string }> }>;
     Estimated: boolean;
   }>;
@@ -27,3 +27,23 @@ export const SAMPLE_SERVICES: Array<[string, number]>;
 export const SAMPLE_ACCOUNTS: SampleAccount[];
 export function sampleCostPages(options: SampleOptions): SampleCostPage[];
 export function iterateSampleCostPages(options: SampleOptions): Generator<SampleCostPage>;
+export interface SampleCostCube {
+  start: string;
+  endExclusive: string;
+  days: string[];
+  accounts: string[];
+  services: string[];
+  estimated: boolean;
+  units: Float64Array;
+}
+export interface CostAndUsageRequest {
+  TimePeriod?: { Start?: string | undefined; End?: string | undefined } | undefined;
+  Granularity?: string | undefined;
+  Metrics?: string[] | undefined;
+  GroupBy?: Array<{ Type?: string | undefined; Key?: string | undefined }> | undefined;
+  NextPageToken?: string | undefined;
+}
+export const GROUPS_PER_PAGE: number;
+export function sampleCostCube(options: Omit<SampleOptions, 'daysPerPage' | 'metric'>): SampleCostCube;
+export function costAndUsagePage(cube: SampleCostCube, request: CostAndUsageRequest, groupsPerPage?: number): SampleCostPage;
+export function allCostAndUsagePages(cube: SampleCostCube, request: CostAndUsageRequest, groupsPerPage?: number): SampleCostPage[];

@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../concurrency.js';
 import type { Notification, Publisher } from '../notify/sns.js';
 import { formatMoney } from '../money.js';
 import type { BudgetAlert } from './evaluate.js';
@@ -16,7 +17,17 @@ export interface AlertMarkerStore {
   /** Gives a claim back after a failed publish so the next run tries again. */
   release(alert: BudgetAlert, claim: AlertClaim): Promise<void>;
   wasSent(alert: BudgetAlert): Promise<boolean>;
+  /** The alerts of a period already sent, by `alertIdentity`: one paginated read, however many there are. */
+  sentInPeriod(period: string): Promise<ReadonlySet<string>>;
 }
+
+/** Names one alert within its period: scope, kind and level. */
+export function alertIdentity(alert: Pick<BudgetAlert, 'scope' | 'kind' | 'level'>): string {
+  return `${alert.scope}#${alert.kind}#${alert.level}`;
+}
+
+/** New alerts claimed and published at once; each needs a claim, a publish and a mark-sent, in that order. */
+export const ALERT_CONCURRENCY = 16;
 
 export type AlertOutcome = BudgetAlert & {
   /**
@@ -36,45 +47,53 @@ export interface DispatchOptions {
 }
 
 /**
- * Publishes each newly crossed level once: claim the marker, publish, then mark it sent. A failed publish does not
- * stop the others; its outcome says `failed` and the caller fails the run after writing its report.
+ * Publishes each newly crossed level once. The period's sent markers are read first, in one paginated query, so a
+ * run with nothing new makes no request per alert; each new alert is claimed, published and marked sent, a bounded
+ * number at a time. A failed publish does not stop the others; its outcome says `failed` and the caller fails the
+ * run after writing its report. Outcomes keep the order of `alerts`.
  */
 export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: DispatchOptions): Promise<AlertOutcome[]> {
-  const { markers, publish, dryRun, now } = options;
-  const outcomes: AlertOutcome[] = [];
-  for (const alert of alerts) {
-    if (dryRun || !markers) {
-      const sent = markers ? await markers.wasSent(alert) : false;
-      outcomes.push({ ...alert, status: sent ? 'already-sent' : dryRun ? 'would-send' : 'summary-only' });
-      continue;
-    }
-    const claim = await markers.claim(alert, now);
-    if (!claim) {
-      outcomes.push({ ...alert, status: 'already-sent' });
-      continue;
-    }
-    if (!publish) {
-      await markers.markSent(alert, claim, '', now);
-      outcomes.push({ ...alert, status: 'summary-only' });
-      continue;
-    }
-    let messageId: string;
-    try {
-      ({ messageId } = await publish(alertNotification(alert)));
-    } catch (error) {
-      // If the release fails too, the claim goes stale and a later run takes it over.
-      await markers.release(alert, claim).catch(() => undefined);
-      outcomes.push({ ...alert, status: 'failed', error: error instanceof Error ? error.message : String(error) });
-      continue;
-    }
-    await markers.markSent(alert, claim, messageId, now);
-    outcomes.push({ ...alert, status: 'sent', messageId });
+  const { markers, dryRun } = options;
+  const sent = markers ? await sentAlerts(markers, alerts) : new Set<string>();
+  return mapWithConcurrency(alerts, ALERT_CONCURRENCY, async (alert): Promise<AlertOutcome> => {
+    if (sent.has(`${alert.period}/${alertIdentity(alert)}`)) return { ...alert, status: 'already-sent' };
+    if (dryRun) return { ...alert, status: 'would-send' };
+    if (!markers) return { ...alert, status: 'summary-only' };
+    return claimAndPublish(alert, markers, options);
+  });
+}
+
+async function sentAlerts(markers: AlertMarkerStore, alerts: readonly BudgetAlert[]): Promise<Set<string>> {
+  const sent = new Set<string>();
+  for (const period of new Set(alerts.map((alert) => alert.period))) {
+    for (const identity of await markers.sentInPeriod(period)) sent.add(`${period}/${identity}`);
   }
-  return outcomes;
+  return sent;
+}
+
+async function claimAndPublish(alert: BudgetAlert, markers: AlertMarkerStore, { publish, now }: DispatchOptions): Promise<AlertOutcome> {
+  const claim = await markers.claim(alert, now);
+  if (!claim) return { ...alert, status: 'already-sent' };
+  if (!publish) {
+    await markers.markSent(alert, claim, '', now);
+    return { ...alert, status: 'summary-only' };
+  }
+  let messageId: string;
+  try {
+    ({ messageId } = await publish(alertNotification(alert)));
+  } catch (error) {
+    // If the release fails too, the claim goes stale and a later run takes it over.
+    await markers.release(alert, claim).catch(() => undefined);
+    return { ...alert, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+  }
+  await markers.markSent(alert, claim, messageId, now);
+  return { ...alert, status: 'sent', messageId };
 }
 
 export function alertNotification(alert: BudgetAlert): Notification {
-  const what = alert.kind === 'actual' ? 'cost to date' : 'forecast month-end cost';
+  // A customer's alerts compare its charge (cost with markup) with its allowance; the total compares AWS cost.
+  const figure = alert.scope === 'TOTAL' ? 'cost' : 'charge';
+  const what = alert.kind === 'actual' ? `${figure} to date` : `forecast month-end ${figure}`;
   const limitName = alert.scope === 'TOTAL' ? 'budget threshold' : 'allowance';
   const amount = formatMoney(alert.amount, alert.currency);
   const limit = formatMoney(alert.limit, alert.currency);

@@ -4,6 +4,7 @@ import {
   type CostExplorerClient,
   type Expression,
   type GetCostAndUsageCommandInput,
+  type MetricValue,
 } from '@aws-sdk/client-cost-explorer';
 import type { CostExplorerPort, CostQuery } from '../costs/query.js';
 import { ServiceError } from '../errors.js';
@@ -28,13 +29,11 @@ export function costExplorerAdapter(client: CostExplorerClient, retry: Partial<R
       const result = await retrying(() => client.send(new GetCostAndUsageCommand(toInput(query, nextPageToken))));
       return {
         nextPageToken: result.NextPageToken,
-        days: (result.ResultsByTime ?? []).map((day) => ({
-          start: day.TimePeriod?.Start ?? '',
-          estimated: day.Estimated ?? false,
-          groups: (day.Groups ?? []).map((group) => {
-            const metric = Object.values(group.Metrics ?? {})[0];
-            return { keys: group.Keys ?? [], amount: metric?.Amount ?? '0', unit: metric?.Unit ?? '' };
-          }),
+        periods: (result.ResultsByTime ?? []).map((period) => ({
+          start: period.TimePeriod?.Start ?? '',
+          estimated: period.Estimated ?? false,
+          // Without a GroupBy the amount is the period's Total.
+          groups: query.groupBy.length === 0 ? totalAsGroup(period.Total) : (period.Groups ?? []).map((group) => amountOf(group.Keys ?? [], group.Metrics)),
         })),
       };
     },
@@ -58,12 +57,21 @@ export function toInput(query: CostQuery, nextPageToken?: string): GetCostAndUsa
     query.excludeRecordTypes.length > 0 ? { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: [...query.excludeRecordTypes] } } } : undefined;
   return {
     TimePeriod: { Start: query.start, End: query.endExclusive },
-    Granularity: 'DAILY',
+    Granularity: query.granularity,
     Metrics: [query.metric],
     GroupBy: query.groupBy.map((group) => ({ Type: group.type, Key: group.key })),
     ...(exclude ? { Filter: exclude } : {}),
     ...(nextPageToken ? { NextPageToken: nextPageToken } : {}),
   };
+}
+
+function amountOf(keys: string[], metrics: Record<string, MetricValue> | undefined) {
+  const metric = Object.values(metrics ?? {})[0];
+  return { keys, amount: metric?.Amount ?? '0', unit: metric?.Unit ?? '' };
+}
+
+function totalAsGroup(total: Record<string, MetricValue> | undefined) {
+  return total && Object.keys(total).length > 0 ? [amountOf([], total)] : [];
 }
 
 /** GetCostForecast names its metrics in SCREAMING_SNAKE_CASE. */

@@ -1,16 +1,17 @@
 import { parseAmount, type Micros } from '../money.js';
 import { daysBetween } from '../period.js';
 
-/** Per key (customer dimension value): total, per service and per day, summed in micros as pages stream in. */
+/** Per key (customer dimension value): the window's total, per service, and per day, in micros. */
 export interface KeyCosts {
+  /** The sum of the services: one figure everywhere the key's cost is compared or billed. */
   cost: Micros;
   readonly services: Map<string, Micros>;
   readonly daily: Micros[];
 }
 
 /**
- * Streams Cost Explorer groups into per-key sums without keeping the rows: memory grows with
- * keys x (services + days), not with the number of rows read.
+ * Streams Cost Explorer groups into per-key sums without keeping the rows: the window's per-service totals set the
+ * cost, the daily totals only spread it over the days. Memory grows with keys x (services + days).
  */
 export class CostAccumulator {
   readonly byKey = new Map<string, KeyCosts>();
@@ -24,18 +25,75 @@ export class CostAccumulator {
     this.startMs = Date.parse(window.start);
   }
 
-  add(key: string, service: string, date: string, amount: string, unit: string): void {
-    const micros = parseAmount(amount);
-    if (unit) this.units.add(unit);
+  /** One group of the MONTHLY query: a key's total for one service over the window. */
+  addService(key: string, service: string, amount: string, unit: string): void {
+    const micros = this.parse(amount, unit);
     if (micros === 0) return;
+    const costs = this.costsOf(key);
+    costs.cost += micros;
+    costs.services.set(service, (costs.services.get(service) ?? 0) + micros);
+  }
+
+  /** One group of the DAILY query: a key's total for one day. A day outside the window is ignored. */
+  addDay(key: string, date: string, amount: string, unit: string): void {
+    const micros = this.parse(amount, unit);
+    if (micros === 0) return;
+    const day = Math.round((Date.parse(date) - this.startMs) / 86_400_000);
+    if (day < 0 || day >= this.days) return;
+    const costs = this.costsOf(key);
+    costs.daily[day] = (costs.daily[day] ?? 0) + micros;
+  }
+
+  private parse(amount: string, unit: string): Micros {
+    if (unit) this.units.add(unit);
+    return parseCostAmount(amount);
+  }
+
+  private costsOf(key: string): KeyCosts {
     let costs = this.byKey.get(key);
     if (!costs) {
       costs = { cost: 0, services: new Map(), daily: new Array<number>(this.days).fill(0) };
       this.byKey.set(key, costs);
     }
-    costs.cost += micros;
-    costs.services.set(service, (costs.services.get(service) ?? 0) + micros);
-    const day = Math.round((Date.parse(date) - this.startMs) / 86_400_000);
-    if (day >= 0 && day < this.days) costs.daily[day] = (costs.daily[day] ?? 0) + micros;
+    return costs;
   }
+}
+
+const ZERO = 48;
+const DOT = 46;
+const MINUS = 45;
+
+/**
+ * `parseAmount` without a regular expression or BigInt for the plain amounts Cost Explorer sends ("12.3456789012",
+ * "-0.5"): the same micros, half away from zero at the 6th decimal. Anything else (signs, spaces, huge values,
+ * malformed text) goes to `parseAmount`, which also reports the errors.
+ */
+export function parseCostAmount(text: string): Micros {
+  const length = text.length;
+  let i = text.charCodeAt(0) === MINUS ? 1 : 0;
+  const negative = i === 1;
+  let whole = 0;
+  let digits = 0;
+  for (; i < length; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    whole = whole * 10 + digit;
+    digits++;
+  }
+  if (digits === 0 || digits > 9) return parseAmount(text);
+  let fraction = 0;
+  let roundUp = 0;
+  if (i < length) {
+    if (text.charCodeAt(i) !== DOT || i === length - 1) return parseAmount(text);
+    let place = 0;
+    for (i++; i < length; i++, place++) {
+      const digit = text.charCodeAt(i) - ZERO;
+      if (digit < 0 || digit > 9) return parseAmount(text);
+      if (place < 6) fraction = fraction * 10 + digit;
+      else if (place === 6) roundUp = digit >= 5 ? 1 : 0;
+    }
+    for (; place < 6; place++) fraction *= 10;
+  }
+  const magnitude = whole * 1_000_000 + fraction + roundUp;
+  return negative && magnitude !== 0 ? -magnitude : magnitude;
 }

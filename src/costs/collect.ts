@@ -3,7 +3,7 @@ import { parseAmount, type Micros } from '../money.js';
 import { dataWindow, daysBetween, isoDate, type BillingPeriod } from '../period.js';
 import { CostAccumulator, type KeyCosts } from './accumulate.js';
 import { runRateForecast } from './forecast.js';
-import { buildCostQuery, groupValue, type CostExplorerPort, type CostMetric } from './query.js';
+import { buildCostQueries, groupValue, type CostExplorerPort, type CostMetric, type CostPage, type CostQuery } from './query.js';
 import type { CostSnapshot, CustomerCosts } from './types.js';
 
 export interface CollectOptions {
@@ -16,28 +16,22 @@ export interface CollectOptions {
   readonly awsForecast?: boolean;
 }
 
-/** Reads a period's costs for every customer with one paginated query and attributes them. */
+/**
+ * Reads a period's costs for every customer with two paginated queries (per customer: the window's services, and
+ * its days) and attributes them.
+ */
 export async function collectCosts(costExplorer: CostExplorerPort, config: BillingConfig, options: CollectOptions): Promise<CostSnapshot> {
   const window = dataWindow(options.period, options.now);
   const costs = new CostAccumulator(window);
   let requests = 0;
   if (window.start < window.endExclusive) {
-    const query = buildCostQuery(config.allocation, window, options.metric, config.excludeRecordTypes);
-    const customerDimension = query.groupBy.length === 2;
-    let token: string | undefined;
-    do {
-      const page = await costExplorer.getCostAndUsage(query, token);
-      requests++;
-      for (const day of page.days) {
-        if (day.estimated) costs.estimated = true;
-        for (const group of day.groups) {
-          const key = customerDimension ? groupValue(config.allocation, group.keys[0] ?? '') : '';
-          const service = (customerDimension ? group.keys[1] : group.keys[0]) ?? 'Unknown';
-          costs.add(key, service, day.start, group.amount, group.unit);
-        }
-      }
-      token = page.nextPageToken || undefined;
-    } while (token);
+    const queries = buildCostQueries(config.allocation, window, options.metric, config.excludeRecordTypes);
+    const keyOf = (keys: readonly string[]) => (config.allocation.kind === 'NONE' ? '' : groupValue(config.allocation, keys[0] ?? ''));
+    const serviceIndex = config.allocation.kind === 'NONE' ? 0 : 1;
+    requests += await readPages(costExplorer, queries.byService, costs, (group) =>
+      costs.addService(keyOf(group.keys), group.keys[serviceIndex] ?? 'Unknown', group.amount, group.unit),
+    );
+    requests += await readPages(costExplorer, queries.daily, costs, (group, day) => costs.addDay(keyOf(group.keys), day, group.amount, group.unit));
   }
 
   const snapshot = attribute(costs, config, options, window);
@@ -48,6 +42,29 @@ export async function collectCosts(costExplorer: CostExplorerPort, config: Billi
     total: { ...snapshot.total, awsForecast: snapshot.total.cost + parseAmount(rest) },
     costExplorerRequests: requests + 1,
   };
+}
+
+type PageGroup = CostPage['periods'][number]['groups'][number];
+
+/** Follows NextPageToken through one query, handing each group over as it comes; returns the requests made. */
+async function readPages(
+  costExplorer: CostExplorerPort,
+  query: CostQuery,
+  costs: CostAccumulator,
+  add: (group: PageGroup, periodStart: string) => void,
+): Promise<number> {
+  let requests = 0;
+  let token: string | undefined;
+  do {
+    const page = await costExplorer.getCostAndUsage(query, token);
+    requests++;
+    for (const period of page.periods) {
+      if (period.estimated) costs.estimated = true;
+      for (const group of period.groups) add(group, period.start);
+    }
+    token = page.nextPageToken || undefined;
+  } while (token);
+  return requests;
 }
 
 function attribute(
@@ -71,7 +88,7 @@ function attribute(
 
   const all = merge([...costs.byKey.values()], dayCount);
   const unmappedKeys = [...costs.byKey.entries()]
-    .filter(([key]) => !claimed.has(key))
+    .filter(([key, c]) => !claimed.has(key) && c.cost !== 0)
     .map(([key, c]) => ({ key, amount: c.cost }))
     .sort(byAmountThenName((u) => u.key));
   return {
@@ -86,7 +103,7 @@ function attribute(
     unmapped: { cost: unmappedKeys.reduce((total, u) => total + u.amount, 0), keys: unmappedKeys },
     total: {
       cost: all.cost,
-      forecast: runRateForecast(all.daily, options.period.daysInMonth),
+      forecast: runRateForecast(all.cost, all.daily, options.period.daysInMonth),
       threshold: options.threshold,
       services: sortedServices(all.services),
       daily: all.daily,
@@ -102,7 +119,7 @@ function customerCosts(customer: Customer, parts: KeyCosts[], days: number, days
     currency: customer.currency,
     cost: merged.cost,
     allowance: customer.allowance,
-    forecast: runRateForecast(merged.daily, daysInMonth),
+    forecast: runRateForecast(merged.cost, merged.daily, daysInMonth),
     services: sortedServices(merged.services),
     daily: merged.daily,
   };

@@ -7,8 +7,7 @@ export const RUN_RATE_DAYS = 7;
  * Month-end projection from the daily run-rate: cost so far plus the average of the last (up to) seven complete
  * days for each day left. No request is made. A complete period's forecast is its cost.
  */
-export function runRateForecast(daily: readonly Micros[], daysInMonth: number): Micros {
-  const spent = sum(daily);
+export function runRateForecast(spent: Micros, daily: readonly Micros[], daysInMonth: number): Micros {
   const remaining = daysInMonth - daily.length;
   if (remaining <= 0 || daily.length === 0) return spent;
   const recent = daily.slice(-RUN_RATE_DAYS);

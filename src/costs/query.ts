@@ -2,6 +2,7 @@ import type { Allocation } from '../config/load.js';
 
 /** A Cost Explorer GetCostAndUsage request in the project's own terms (the adapter maps it to the SDK). */
 export interface CostQuery {
+  readonly granularity: 'DAILY' | 'MONTHLY';
   readonly start: string;
   readonly endExclusive: string;
   readonly metric: string;
@@ -9,9 +10,9 @@ export interface CostQuery {
   readonly excludeRecordTypes: readonly string[];
 }
 
-/** One page of a GetCostAndUsage answer. */
+/** One page of a GetCostAndUsage answer: per time period (a day, or the whole window when MONTHLY), its groups. */
 export interface CostPage {
-  readonly days: ReadonlyArray<{
+  readonly periods: ReadonlyArray<{
     readonly start: string;
     readonly estimated: boolean;
     readonly groups: ReadonlyArray<{ readonly keys: readonly string[]; readonly amount: string; readonly unit: string }>;
@@ -30,34 +31,40 @@ export interface CostExplorerPort {
 export const COST_METRICS = ['UnblendedCost', 'BlendedCost', 'AmortizedCost', 'NetUnblendedCost', 'NetAmortizedCost'] as const;
 export type CostMetric = (typeof COST_METRICS)[number];
 
+/** The two queries that read a window for every customer at once. */
+export interface CostQueries {
+  /** The window's total per customer and service: MONTHLY, grouped by the allocation dimension and SERVICE. */
+  readonly byService: CostQuery;
+  /** Each day's total per customer: DAILY, grouped by the allocation dimension only. */
+  readonly daily: CostQuery;
+}
+
 /**
- * One query for every customer: DAILY, grouped by the allocation dimension and by SERVICE. The number of requests
- * grows with the data's pages only, never with the number of customers.
+ * Two queries for every customer, each asking only for what the report, alerts, forecast and billing use: per
+ * customer the window's services (customers x services groups) and its days (customers x days groups), instead of
+ * every customer x service x day. The requests grow with the data's pages, never one per customer.
  */
-export function buildCostQuery(
+export function buildCostQueries(
   allocation: Allocation,
   window: { start: string; endExclusive: string },
   metric: CostMetric,
   excludeRecordTypes: readonly string[],
-): CostQuery {
+): CostQueries {
   const service = { type: 'DIMENSION', key: 'SERVICE' } as const;
-  const byCustomer =
-    allocation.kind === 'LINKED_ACCOUNT'
-      ? ({ type: 'DIMENSION', key: 'LINKED_ACCOUNT' } as const)
-      : allocation.kind === 'TAG'
-        ? ({ type: 'TAG', key: allocation.key } as const)
-        : allocation.kind === 'COST_CATEGORY'
-          ? ({ type: 'COST_CATEGORY', key: allocation.name } as const)
-          : undefined;
+  const byCustomer = customerDimension(allocation);
+  const common = { start: window.start, endExclusive: window.endExclusive, metric, excludeRecordTypes };
   return {
-    start: window.start,
-    endExclusive: window.endExclusive,
-    metric,
-    groupBy: byCustomer ? [byCustomer, service] : [service],
-    excludeRecordTypes,
+    byService: { ...common, granularity: 'MONTHLY', groupBy: byCustomer ? [byCustomer, service] : [service] },
+    daily: { ...common, granularity: 'DAILY', groupBy: byCustomer ? [byCustomer] : [] },
   };
 }
 
+function customerDimension(allocation: Allocation): CostQuery['groupBy'][number] | undefined {
+  if (allocation.kind === 'LINKED_ACCOUNT') return { type: 'DIMENSION', key: 'LINKED_ACCOUNT' };
+  if (allocation.kind === 'TAG') return { type: 'TAG', key: allocation.key };
+  if (allocation.kind === 'COST_CATEGORY') return { type: 'COST_CATEGORY', key: allocation.name };
+  return undefined;
+}
 /** Tag and cost category group keys come back as "name$value" ("team$" when untagged); accounts come bare. */
 export function groupValue(allocation: Allocation, key: string): string {
   if (allocation.kind === 'TAG' || allocation.kind === 'COST_CATEGORY') {

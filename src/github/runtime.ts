@@ -1,5 +1,5 @@
-import * as core from '@actions/core';
 import { ConfigError, ServiceError } from '../errors.js';
+import { errorAnnotation } from './commands.js';
 
 /**
  * Writes the job summary. Outside a runner (no GITHUB_STEP_SUMMARY) the markdown goes to stdout instead, so an
@@ -7,20 +7,22 @@ import { ConfigError, ServiceError } from '../errors.js';
  */
 export async function writeJobSummary(markdown: string): Promise<void> {
   if (process.env.GITHUB_STEP_SUMMARY) {
+    // Loaded here, not at start-up: an action that fails on its inputs never needs it.
+    const core = await import('@actions/core');
     await core.summary.addRaw(markdown, true).write();
   } else {
     process.stdout.write(`${markdown}\n`);
   }
 }
 
-/** One `::error::` annotation with what went wrong and the likely fix, and a non-zero exit. */
+/** One `::error::` annotation with what went wrong and the likely fix, and a non-zero exit. Needs no module loaded. */
 export function failRun(error: unknown): void {
   if (error instanceof ConfigError) {
-    core.error(error.message, { title: 'Invalid input or billing config (nothing was changed)' });
+    errorAnnotation(error.message, 'Invalid input or billing config (nothing was changed)');
   } else if (error instanceof ServiceError) {
-    core.error(`${error.message}. Likely fix: ${error.hint}`, { title: 'AWS or Stripe call failed' });
+    errorAnnotation(`${error.message}. Likely fix: ${error.hint}`, 'AWS or Stripe call failed');
   } else {
-    core.error(error instanceof Error ? (error.stack ?? error.message) : String(error), { title: 'Unexpected failure' });
+    errorAnnotation(error instanceof Error ? (error.stack ?? error.message) : String(error), 'Unexpected failure');
   }
   process.exitCode = 1;
 }

@@ -3,12 +3,19 @@
  * lives in one table: a ledger entry and its ledger head are reserved in one transaction, and one role and one
  * set of alarms cover all of it. Nothing else in the project builds these strings.
  */
+import { alertIdentity } from '../alerts/dispatch.js';
+
 export const BILLING_TABLE_KEYS = { partition: 'pk', sort: 'sk', ttl: 'expiresAt' } as const;
 export const BY_CUSTOMER_INDEX = { name: 'byCustomer', partition: 'gsi1pk', sort: 'gsi1sk' } as const;
 
 /** Alert marker: one per scope (customer id or TOTAL), kind, level and period. */
 export function alertKey(period: string, scope: string, kind: 'actual' | 'forecast', level: number) {
-  return { pk: `ALERT#${period}`, sk: `${scope}#${kind}#${level}` };
+  return { pk: alertPeriodKey(period), sk: alertIdentity({ scope, kind, level }) };
+}
+
+/** The partition holding every alert marker of a period: one Query reads them all. */
+export function alertPeriodKey(period: string): string {
+  return `ALERT#${period}`;
 }
 
 /** Invoice record, addressed by the Stripe invoice id so the webhook handler can find it from any event. */

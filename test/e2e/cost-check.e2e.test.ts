@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
 import { periodOf, previousPeriod } from '../../src/period.js';
-import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
+import { sampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
+import { costCheckPages } from '../support/costPages.js';
 import { alertKey } from '../../src/store/keys.js';
 import { createBillingTable, scanTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   aws = createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
   await createBillingTable(aws.dynamo, table);
   topicArn = (await aws.sns.send(new CreateTopicCommand({ Name: 'billing-alerts' }))).TopicArn!;
-  await moto.seedCostAndUsage(sampleCostPages({ start: period.start, endExclusive: period.endExclusive, estimated: false, daysPerPage: 10 }));
+  await moto.seedCostAndUsage(costCheckPages(sampleCostCube({ ...period, estimated: false }), { kind: 'LINKED_ACCOUNT' }, period, 50));
 });
 afterAll(() => moto.stop());
 
@@ -45,11 +46,14 @@ describe('the built cost-check action, run as the runner runs it', () => {
     expect(run.status).toBe(0);
     expect(run.outputs['threshold-exceeded']).toBe('true');
     expect(run.outputs['over-allowance']).toBe('["acme"]');
-    expect(run.outputs['ce-requests']).toBe(String(Math.ceil(period.daysInMonth / 10)));
+    expect(run.outputs['over-allowance-count']).toBe('1');
+    // 6 accounts x 20 services (3 pages of 50 groups), then 6 accounts x the month's days.
+    expect(run.outputs['ce-requests']).toBe(String(3 + Math.ceil((6 * period.daysInMonth) / 50)));
     expect(run.outputs.estimated).toBe('false');
     expect(Number(run.outputs['total-cost'])).toBeGreaterThan(2000);
     expect(run.outputs.forecast).toBe(run.outputs['total-cost']);
     expect(JSON.parse(run.outputs.alerts!).every((a: { status: string }) => a.status === 'sent')).toBe(true);
+    expect(JSON.parse(run.outputs['alerts-count']!)).toEqual({ sent: JSON.parse(run.outputs.alerts!).length });
     expect(run.summary).toContain(`## AWS costs for`);
     expect(run.summary).toContain('| Acme Corp (`acme`) |');
     expect(run.summary).toContain('```mermaid');
@@ -58,9 +62,12 @@ describe('the built cost-check action, run as the runner runs it', () => {
     expect(report.total.cost).toBe(run.outputs['total-cost']);
     expect(run.stdout).toContain('::warning title=Unmapped cost::');
 
+    // New alerts are published several at a time: one message per alert, in any order.
     const messages = await moto.snsMessages();
-    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.level}`)).toEqual(
-      JSON.parse(run.outputs.alerts!).map((a: { scope: string; level: number }) => `${a.scope} ${a.level}`),
+    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.level}`).sort()).toEqual(
+      JSON.parse(run.outputs.alerts!)
+        .map((a: { scope: string; level: number }) => `${a.scope} ${a.level}`)
+        .sort(),
     );
     expect(messages.length).toBeGreaterThan(0);
 

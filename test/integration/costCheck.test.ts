@@ -10,7 +10,8 @@ import { monthPeriod } from '../../src/period.js';
 import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers.js';
 import { alertKey } from '../../src/store/keys.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { sampleCostPages } from '../../scripts/demo/sampleCosts.mjs';
+import { sampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
+import { costCheckPages } from '../support/costPages.js';
 import { createBillingTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { demoConfig } from '../support/snapshots.js';
@@ -18,7 +19,9 @@ import { demoConfig } from '../support/snapshots.js';
 const table = 'billing-test';
 const now = new Date('2026-11-15T06:00:00Z');
 const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', threshold: fromUnits(1500), dryRun: false } as const;
-const pages = sampleCostPages({ start: '2026-11-01', endExclusive: '2026-11-15', daysPerPage: 5 });
+const window = { start: '2026-11-01', endExclusive: '2026-11-15' };
+// 6 accounts x 20 services over the window in 3 pages of 50 groups, then 6 accounts x 14 days in 2 pages.
+const pages = costCheckPages(sampleCostCube(window), { kind: 'LINKED_ACCOUNT' }, window, 50);
 
 let moto: Moto;
 let aws: AwsClients;
@@ -54,24 +57,35 @@ const ports = () => ({
 describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
   it('follows NextPageToken through every page and sums exactly', async () => {
     const { snapshot } = await runCostCheck(ports(), demoConfig, options);
-    expect(snapshot.costExplorerRequests).toBe(3);
-    const wire = pages.flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
-    expect(snapshot.total.cost).toBe(sum(wire));
-    expect(sentBodies.map((b) => JSON.parse(b).NextPageToken)).toEqual([undefined, 'page-1', 'page-2']);
+    expect(snapshot.costExplorerRequests).toBe(5);
+    const byService = pages.slice(0, 3).flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
+    expect(byService).toHaveLength(120);
+    expect(snapshot.total.cost).toBe(sum(byService));
+    expect(sentBodies.map((b) => `${JSON.parse(b).Granularity} ${JSON.parse(b).NextPageToken}`)).toEqual([
+      'MONTHLY undefined',
+      'MONTHLY page-1',
+      'MONTHLY page-2',
+      'DAILY undefined',
+      'DAILY page-1',
+    ]);
   });
 
   it('sends the record-type exclusion and grouping that the config asks for', async () => {
     await runCostCheck(ports(), { ...demoConfig, excludeRecordTypes: ['Credit', 'Refund', 'Tax'] }, options);
-    expect(JSON.parse(sentBodies[0]!)).toMatchObject({
+    const common = {
       TimePeriod: { Start: '2026-11-01', End: '2026-11-15' },
-      Granularity: 'DAILY',
       Metrics: ['UnblendedCost'],
+      Filter: { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: ['Credit', 'Refund', 'Tax'] } } },
+    };
+    expect(JSON.parse(sentBodies[0]!)).toMatchObject({
+      ...common,
+      Granularity: 'MONTHLY',
       GroupBy: [
         { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
         { Type: 'DIMENSION', Key: 'SERVICE' },
       ],
-      Filter: { Not: { Dimensions: { Key: 'RECORD_TYPE', Values: ['Credit', 'Refund', 'Tax'] } } },
     });
+    expect(JSON.parse(sentBodies[3]!)).toMatchObject({ ...common, Granularity: 'DAILY', GroupBy: [{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }] });
   });
 
   it('publishes each level reached once with filterable attributes; a second run sends nothing new', async () => {
@@ -80,15 +94,40 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
     const messages = await moto.snsMessages();
     expect(first.alerts.filter((a) => a.status === 'sent')).toHaveLength(4);
     expect(second.alerts.map((a) => a.status)).toEqual(['already-sent', 'already-sent', 'already-sent', 'already-sent']);
-    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.kind} ${m.attributes.level}`)).toEqual([
+    expect(messages.map((m) => `${m.attributes.customer} ${m.attributes.kind} ${m.attributes.level}`).sort()).toEqual([
       'TOTAL actual 50',
       'TOTAL forecast 100',
       'acme actual 50',
       'acme forecast 100',
     ]);
-    expect(messages[2]?.attributes).toEqual({ type: 'budget-alert', customer: 'acme', kind: 'actual', level: '50', period: '2026-11' });
+    expect(messages.find((m) => m.attributes.customer === 'acme' && m.attributes.kind === 'actual')?.attributes).toEqual({
+      type: 'budget-alert',
+      customer: 'acme',
+      kind: 'actual',
+      level: '50',
+      period: '2026-11',
+    });
     const markers = await aws.dynamo.send(new ScanCommand({ TableName: table }));
     expect(markers.Items?.map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('reads the period with one Query on a run with nothing new to send', async () => {
+    await runCostCheck(ports(), demoConfig, options);
+    const operations: string[] = [];
+    aws.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        operations.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countOperations' },
+    );
+    try {
+      const second = await runCostCheck(ports(), demoConfig, options);
+      expect(second.alerts.every((a) => a.status === 'already-sent')).toBe(true);
+    } finally {
+      aws.dynamo.middlewareStack.remove('countOperations');
+    }
+    expect(operations).toEqual(['QueryCommand']);
   });
 
   it('sends each alert once when two runs overlap', async () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
-import { buildCostQuery } from '../../src/costs/query.js';
+import { buildCostQueries } from '../../src/costs/query.js';
 import { ServiceError } from '../../src/errors.js';
 import { startScriptedServer, type ScriptedResponse } from '../support/scriptedServer.js';
 import { TEST_CREDENTIALS } from '../support/moto.js';
 
-const query = buildCostQuery({ kind: 'LINKED_ACCOUNT' }, { start: '2026-11-01', endExclusive: '2026-11-15' }, 'UnblendedCost', []);
+const query = buildCostQueries({ kind: 'LINKED_ACCOUNT' }, { start: '2026-11-01', endExclusive: '2026-11-15' }, 'UnblendedCost', []).byService;
 const emptyPage = { status: 200, body: { ResultsByTime: [], DimensionValueAttributes: [] } };
 const noSleep = { sleep: async () => undefined };
 
@@ -44,7 +44,7 @@ describe('Cost Explorer failures through the real SDK client', () => {
   it('retries throttling with back-off and succeeds', async () => {
     const throttled = { status: 400, body: { __type: 'LimitExceededException', Message: 'Rate exceeded' } };
     const { result, requests } = await pageFrom([throttled, throttled, emptyPage]);
-    expect(result).toEqual({ days: [], nextPageToken: undefined });
+    expect(result).toEqual({ periods: [], nextPageToken: undefined });
     expect(requests).toBe(3);
   });
 
@@ -56,7 +56,7 @@ describe('Cost Explorer failures through the real SDK client', () => {
 
   it('retries a 500 once it recovers', async () => {
     const { result, requests } = await pageFrom([{ status: 500, body: { __type: 'InternalServerError', Message: 'oops' } }, emptyPage]);
-    expect(result).toEqual({ days: [], nextPageToken: undefined });
+    expect(result).toEqual({ periods: [], nextPageToken: undefined });
     expect(requests).toBe(2);
   });
 });

@@ -7,8 +7,8 @@ import { runCostCheck } from '../../src/costCheck/run.js';
 import { formatMoney, fromUnits, scale, toDecimalString } from '../../src/money.js';
 import { monthPeriod } from '../../src/period.js';
 import { renderSummary } from '../../src/report/summary.js';
-import type { SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
-import { pagedCostExplorer } from '../support/costPages.js';
+import type { SampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
+import { cubeCostExplorer, cubeFromRows, type CostRow } from '../support/costPages.js';
 
 const november = monthPeriod(2026, 11);
 const SERVICES = ['Amazon Elastic Compute Cloud - Compute', 'Amazon Simple Storage Service', 'AWS Lambda'];
@@ -26,22 +26,18 @@ const customerArbitrary = fc.record({
   }),
 });
 
-function costPage(customers: ReadonlyArray<{ account: string; daily: number[][] }>, days: number): SampleCostPage {
-  return {
-    GroupDefinitions: [],
-    DimensionValueAttributes: [],
-    ResultsByTime: Array.from({ length: days }, (_, day) => {
-      const start = `2026-11-${String(day + 1).padStart(2, '0')}`;
-      const end = `2026-11-${String(day + 2).padStart(2, '0')}`;
-      const groups = customers.flatMap(({ account, daily }) =>
-        (daily[day] ?? [0, 0, 0]).map((micros, service) => ({
-          Keys: [account, SERVICES[service] ?? 'AWS Lambda'],
-          Metrics: { UnblendedCost: { Amount: toDecimalString(micros), Unit: 'USD' } },
-        })),
-      );
-      return { TimePeriod: { Start: start, End: end }, Total: {}, Estimated: true, Groups: groups };
-    }),
-  };
+function costCube(customers: ReadonlyArray<{ account: string; daily: number[][] }>, days: number): SampleCostCube {
+  const rows: CostRow[] = customers.flatMap(({ account, daily }) =>
+    Array.from({ length: days }, (_, day) =>
+      (daily[day] ?? [0, 0, 0]).map((micros, service) => ({
+        account,
+        service: SERVICES[service] ?? 'AWS Lambda',
+        date: `2026-11-${String(day + 1).padStart(2, '0')}`,
+        amount: toDecimalString(micros),
+      })),
+    ).flat(),
+  );
+  return cubeFromRows(rows, { start: november.start, endExclusive: `2026-11-${String(days + 1).padStart(2, '0')}` });
 }
 
 /** The Status cell of a customer's row in the job summary. */
@@ -70,12 +66,12 @@ describe('one charge everywhere', () => {
           alertLevels: c.alertLevels,
         })),
       });
-      const page = costPage(
+      const cube = costCube(
         generated.map((c, index) => ({ account: String(100_000_000_000 + index), daily: c.daily })),
         days,
       );
       const now = new Date(Date.UTC(2026, 10, days + 1, 6));
-      const result = await runCostCheck({ costExplorer: pagedCostExplorer([page]).port }, config, {
+      const result = await runCostCheck({ costExplorer: cubeCostExplorer(cube).port }, config, {
         period: november,
         now,
         metric: 'UnblendedCost',

@@ -3,9 +3,10 @@ import { runCostCheck } from '../../src/costCheck/run.js';
 import { fromUnits } from '../../src/money.js';
 import { monthPeriod } from '../../src/period.js';
 import { demoConfig } from '../support/snapshots.js';
-import { oneDayPage, pagedCostExplorer } from '../support/costPages.js';
+import { cubeCostExplorer, cubeFromRows, oneDay } from '../support/costPages.js';
 
-const oneDay = (account: string, amount: string) => oneDayPage([account, 'AWS Lambda'], amount);
+const lambdaCost = (account: string, amount: string) =>
+  cubeCostExplorer(cubeFromRows([oneDay(account, 'AWS Lambda', amount)], { start: '2026-11-01', endExclusive: '2026-11-02' })).port;
 
 describe('the cost check run', () => {
   const options = {
@@ -18,9 +19,9 @@ describe('the cost check run', () => {
 
   it('counts a customer as over its allowance once its cost with markup is (what billing invoices)', async () => {
     // acme: allowance 800, markup 10 %: 750 x 1.1 = 825 is over, although 750 is not.
-    const over = await runCostCheck({ costExplorer: pagedCostExplorer([oneDay('111111111111', '750')]).port }, demoConfig, options);
+    const over = await runCostCheck({ costExplorer: lambdaCost('111111111111', '750') }, demoConfig, options);
     expect(over.overAllowance).toEqual(['acme']);
-    const under = await runCostCheck({ costExplorer: pagedCostExplorer([oneDay('111111111111', '727')]).port }, demoConfig, options);
+    const under = await runCostCheck({ costExplorer: lambdaCost('111111111111', '727') }, demoConfig, options);
     expect(under.overAllowance).toEqual([]);
     expect(under.thresholdExceeded).toBe(false);
     expect(under.snapshot.costUnit).toBe('USD');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertNotification, dispatchAlerts, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
+import { ALERT_CONCURRENCY, alertNotification, dispatchAlerts, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
 import { crossedLevels, type BudgetAlert } from '../../../src/alerts/evaluate.js';
 import type { Notification } from '../../../src/notify/sns.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
@@ -8,6 +8,7 @@ function memoryMarkers() {
   const markers = new Map<string, { status: 'claimed' | 'sent'; token: string }>();
   const id = (a: BudgetAlert) => `${a.period}/${a.scope}/${a.kind}/${a.level}`;
   let claims = 0;
+  let periodReads = 0;
   const store: AlertMarkerStore = {
     async claim(alert) {
       if (markers.has(id(alert))) return undefined;
@@ -26,8 +27,13 @@ function memoryMarkers() {
     async wasSent(alert) {
       return markers.get(id(alert))?.status === 'sent';
     },
+    async sentInPeriod(period) {
+      periodReads++;
+      const sent = [...markers].filter(([key, m]) => key.startsWith(`${period}/`) && m.status === 'sent');
+      return new Set(sent.map(([key]) => key.split('/').slice(1).join('#')));
+    },
   };
-  return { store, markers };
+  return { store, markers, claims: () => claims, periodReads: () => periodReads };
 }
 
 const now = new Date('2026-11-15T06:00:00Z');
@@ -43,7 +49,7 @@ describe('budget alerts', () => {
     const alerts = crossedLevels(await demoSnapshot({ now: new Date('2026-11-21T06:00:00Z'), threshold: 2000 }), demoConfig);
     const acme = alerts.filter((a) => a.scope === 'acme');
     expect(acme.map((a) => `${a.kind} ${a.level}`)).toEqual(['actual 50', 'actual 80', 'actual 100', 'forecast 100']);
-    expect(acme[2]).toMatchObject({ amount: 840_791_409, limit: 800_000_000 });
+    expect(acme[2]).toMatchObject({ amount: 840_791_411, limit: 800_000_000 });
   });
 
   it('raises no forecast alert for a closed month and none for a zero limit', async () => {
@@ -64,6 +70,32 @@ describe('budget alerts', () => {
     expect(first.map((o) => o.status)).toEqual(Array(alerts.length).fill('sent'));
     expect(second.map((o) => o.status)).toEqual(Array(alerts.length).fill('already-sent'));
     expect(published).toHaveLength(alerts.length);
+  });
+
+  it('reads the period once and claims nothing on a run with nothing new, however many alerts', async () => {
+    const alerts = crossedLevels(await demoSnapshot(), demoConfig);
+    const { store, claims, periodReads } = memoryMarkers();
+    await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm' }), dryRun: false, now });
+    expect([claims(), periodReads()]).toEqual([alerts.length, 1]);
+    await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm' }), dryRun: false, now });
+    expect([claims(), periodReads()]).toEqual([alerts.length, 2]);
+  });
+
+  it(`publishes new alerts at most ${ALERT_CONCURRENCY} at a time and reports them in order`, async () => {
+    const template = crossedLevels(await demoSnapshot(), demoConfig)[0]!;
+    const alerts = Array.from({ length: 100 }, (_, i) => ({ ...template, scope: `c${i}` }));
+    const { store } = memoryMarkers();
+    let inFlight = 0;
+    let most = 0;
+    const publish = async (n: Notification) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      return { messageId: `m-${n.attributes.customer}` };
+    };
+    const outcomes = await dispatchAlerts(alerts, { markers: store, publish, dryRun: false, now });
+    expect(most).toBe(ALERT_CONCURRENCY);
+    expect(outcomes.map((o) => o.messageId)).toEqual(alerts.map((a) => `m-${a.scope}`));
   });
 
   it('gives the claim back when publishing fails, sends the others, and the next run sends it', async () => {
@@ -122,7 +154,7 @@ describe('budget alerts', () => {
     expect(notification).toEqual({
       subject: 'AWS cost alert: Acme Corp at 80% of allowance (2026-11)',
       message:
-        'Acme Corp: cost to date for 2026-11 is $812.34, 80% or more of the allowance of $800.00.\nCost Explorer marks this data as Estimated; it may still change.',
+        'Acme Corp: charge to date for 2026-11 is $812.34, 80% or more of the allowance of $800.00.\nCost Explorer marks this data as Estimated; it may still change.',
       attributes: { type: 'budget-alert', customer: 'acme', kind: 'actual', level: '80', period: '2026-11' },
     });
   });

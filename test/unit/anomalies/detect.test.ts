@@ -5,8 +5,8 @@ import { collectCosts } from '../../../src/costs/collect.js';
 import type { CostSnapshot } from '../../../src/costs/types.js';
 import { fromUnits, type Micros } from '../../../src/money.js';
 import { monthPeriod } from '../../../src/period.js';
-import { sampleCostPages, type SampleCostPage } from '../../../scripts/demo/sampleCosts.mjs';
-import { pagedCostExplorer } from '../../support/costPages.js';
+import { sampleCostCube, type SampleCostCube } from '../../../scripts/demo/sampleCosts.mjs';
+import { cubeCostExplorer } from '../../support/costPages.js';
 import { demoConfig } from '../../support/snapshots.js';
 
 const defaults: AnomalySettings = demoConfig.anomalies;
@@ -150,11 +150,11 @@ describe('cost anomaly detection', () => {
 describe('cost anomalies on the demo data', () => {
   const period = monthPeriod(2026, 11);
 
-  async function demoScan(day: number, plant?: (pages: SampleCostPage[]) => void) {
+  async function demoScan(day: number, plant?: (cube: SampleCostCube) => void) {
     const now = new Date(Date.UTC(2026, 10, day, 6));
-    const pages = sampleCostPages({ start: period.start, endExclusive: now.toISOString().slice(0, 10), daysPerPage: 7 });
-    plant?.(pages);
-    const snapshot = await collectCosts(pagedCostExplorer(pages).port, demoConfig, { period, now, metric: 'UnblendedCost', threshold: $(2000) });
+    const cube = sampleCostCube({ start: period.start, endExclusive: now.toISOString().slice(0, 10) });
+    plant?.(cube);
+    const snapshot = await collectCosts(cubeCostExplorer(cube).port, demoConfig, { period, now, metric: 'UnblendedCost', threshold: $(2000) });
     return detectAnomalies(snapshot, demoConfig.anomalies);
   }
 
@@ -166,17 +166,15 @@ describe('cost anomalies on the demo data', () => {
   });
 
   it('finds the one spike planted: a customer spending 4 times its usual on the last day', async () => {
-    const scaleAccount = (pages: SampleCostPage[], account: string, factor: number) => {
-      const lastDay = pages.at(-1)!.ResultsByTime.at(-1)!;
-      for (const group of lastDay.Groups) {
-        if (group.Keys[0] !== account) continue;
-        const metric = group.Metrics.UnblendedCost!;
-        metric.Amount = (Number(metric.Amount) * factor).toFixed(10);
-      }
+    // The cube's units are laid out day by day, then account by account, then service by service.
+    const scaleAccount = (cube: SampleCostCube, account: string, factor: number) => {
+      const lastDay = cube.days.length - 1;
+      const first = (lastDay * cube.accounts.length + cube.accounts.indexOf(account)) * cube.services.length;
+      for (let service = 0; service < cube.services.length; service++) cube.units[first + service]! *= factor;
     };
-    const scan = await demoScan(20, (pages) => {
-      scaleAccount(pages, '333333333333', 4); // initech: about 10 a day -> 40
-      scaleAccount(pages, '555555555555', 4); // hooli: 1.5 a day -> 6, under the 20 minimum
+    const scan = await demoScan(20, (cube) => {
+      scaleAccount(cube, '333333333333', 4); // initech: about 10 a day -> 40
+      scaleAccount(cube, '555555555555', 4); // hooli: 1.5 a day -> 6, under the 20 minimum
     });
     expect(scan.day).toBe('2026-11-19');
     expect(scan.anomalies.map((a) => a.customerId)).toEqual(['initech']);

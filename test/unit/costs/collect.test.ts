@@ -3,57 +3,68 @@ import { describe, expect, it } from 'vitest';
 import { parseBillingConfig } from '../../../src/config/load.js';
 import { collectCosts } from '../../../src/costs/collect.js';
 import { runRateForecast } from '../../../src/costs/forecast.js';
-import { buildCostQuery, groupValue } from '../../../src/costs/query.js';
+import { buildCostQueries, groupValue } from '../../../src/costs/query.js';
 import { fromUnits, parseAmount, sum } from '../../../src/money.js';
 import { monthPeriod } from '../../../src/period.js';
-import { sampleCostPages, type SampleCostPage } from '../../../scripts/demo/sampleCosts.mjs';
-import { oneDayPage, pagedCostExplorer } from '../../support/costPages.js';
+import { allCostAndUsagePages, sampleCostCube } from '../../../scripts/demo/sampleCosts.mjs';
+import { toInput } from '../../../src/aws/costExplorer.js';
+import { cubeCostExplorer, cubeFromRows, oneDay } from '../../support/costPages.js';
 import { readFileSync } from 'node:fs';
 
 const demoConfig = parseBillingConfig(readFileSync('scripts/demo/billing.config.yaml', 'utf8'));
 const period = monthPeriod(2026, 11);
 const now = new Date('2026-11-15T06:00:00Z');
 const options = { period, now, metric: 'UnblendedCost', threshold: fromUnits(2000) } as const;
-const pages = sampleCostPages({ start: '2026-11-01', endExclusive: '2026-11-15', daysPerPage: 5 });
+const cube = sampleCostCube({ start: '2026-11-01', endExclusive: '2026-11-15' });
+// 6 accounts x 20 services = 120 groups by service (3 pages of 50), 6 x 14 = 84 groups by day (2 pages).
+const paging = { groupsPerPage: 50 };
 
 describe('collecting costs', () => {
-  it('makes one query for all customers and follows every page', async () => {
-    const { port, queries } = pagedCostExplorer(pages);
+  it('makes two queries for all customers (services over the window, then days) and follows every page', async () => {
+    const { port, queries } = cubeCostExplorer(cube, paging);
     const snapshot = await collectCosts(port, demoConfig, options);
-    expect(queries.map((q) => q.token)).toEqual([undefined, 'page-1', 'page-2']);
-    expect(snapshot.costExplorerRequests).toBe(3);
+    expect(queries.map((q) => `${q.query.granularity} ${q.token ?? 'first'}`)).toEqual([
+      'MONTHLY first',
+      'MONTHLY page-1',
+      'MONTHLY page-2',
+      'DAILY first',
+      'DAILY page-1',
+    ]);
+    expect(snapshot.costExplorerRequests).toBe(5);
+    const common = { start: '2026-11-01', endExclusive: '2026-11-15', metric: 'UnblendedCost', excludeRecordTypes: ['Credit', 'Refund'] };
     expect(queries[0]?.query).toEqual({
-      start: '2026-11-01',
-      endExclusive: '2026-11-15',
-      metric: 'UnblendedCost',
+      ...common,
+      granularity: 'MONTHLY',
       groupBy: [
         { type: 'DIMENSION', key: 'LINKED_ACCOUNT' },
         { type: 'DIMENSION', key: 'SERVICE' },
       ],
-      excludeRecordTypes: ['Credit', 'Refund'],
     });
+    expect(queries[3]?.query).toEqual({ ...common, granularity: 'DAILY', groupBy: [{ type: 'DIMENSION', key: 'LINKED_ACCOUNT' }] });
   });
 
   it('does not make more requests for more customers', async () => {
     const many = parseBillingConfig(
       `customers:\n${Array.from({ length: 500 }, (_, i) => `  - {id: c${i}, name: C${i}, match: "${String(100000000000 + i)}", stripeCustomerId: cus_x${i}xxx, allowance: 10}`).join('\n')}`,
     );
-    const { port, queries } = pagedCostExplorer(pages);
+    const { port, queries } = cubeCostExplorer(cube, paging);
     await collectCosts(port, many, options);
-    expect(queries).toHaveLength(3);
+    expect(queries).toHaveLength(5);
   });
 
-  it('attributes every cent: customers plus unmapped make the total', async () => {
-    const { port } = pagedCostExplorer(pages);
+  it('attributes every cent: customers plus unmapped make the total, each exact to the micro-unit', async () => {
+    const { port } = cubeCostExplorer(cube, paging);
     const snapshot = await collectCosts(port, demoConfig, options);
-    const wire = pages.flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
+    const byService = allCostAndUsagePages(cube, toInput(buildCostQueries(demoConfig.allocation, cube, 'UnblendedCost', []).byService), 50);
+    const wire = byService.flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
     expect(snapshot.total.cost).toBe(sum(wire));
     expect(sum(snapshot.customers.map((c) => c.cost)) + snapshot.unmapped.cost).toBe(snapshot.total.cost);
     expect(snapshot.unmapped.keys.map((u) => u.key)).toEqual(['999999999999']);
     expect(snapshot.estimated).toBe(true);
     const acme = snapshot.customers.find((c) => c.customerId === 'acme')!;
     expect(acme.daily).toHaveLength(14);
-    expect(sum(acme.daily)).toBe(acme.cost);
+    // The daily totals are another query, each rounded once: they agree with the cost to within a micro per group.
+    expect(Math.abs(sum(acme.daily) - acme.cost)).toBeLessThanOrEqual(20);
     expect(sum(acme.services.map((s) => s.amount))).toBe(acme.cost);
     expect(acme.services[0]?.service).toBe('Amazon Elastic Compute Cloud - Compute');
   });
@@ -69,21 +80,16 @@ describe('collecting costs', () => {
       { maxLength: 60 },
     ),
   ])('sums any rows into customers and unmapped without losing or inventing money', async (rows) => {
-    const page: SampleCostPage = {
-      GroupDefinitions: [],
-      DimensionValueAttributes: [],
-      ResultsByTime: Array.from({ length: 14 }, (_, day) => ({
-        TimePeriod: { Start: `2026-11-${String(day + 1).padStart(2, '0')}`, End: '' },
-        Total: {},
-        Estimated: false,
-        Groups: rows
-          .filter((r) => r[2] === day + 1)
-          .map(([key, service, , cents]) => ({ Keys: [key, service], Metrics: { UnblendedCost: { Amount: (cents / 100).toFixed(2), Unit: 'USD' } } })),
-      })),
-    };
-    const { port } = pagedCostExplorer([page]);
+    const window = { start: '2026-11-01', endExclusive: '2026-11-15' };
+    const costRows = rows.map(([account, service, day, cents]) => ({
+      account,
+      service,
+      date: `2026-11-${String(day).padStart(2, '0')}`,
+      amount: (cents / 100).toFixed(2),
+    }));
+    const { port } = cubeCostExplorer(cubeFromRows(costRows, window, false), { groupsPerPage: 7 });
     const snapshot = await collectCosts(port, demoConfig, options);
-    const expected = sum(rows.map((r) => parseAmount((r[3] / 100).toFixed(2))));
+    const expected = sum(costRows.map((r) => parseAmount(r.amount)));
     expect(snapshot.total.cost).toBe(expected);
     expect(sum(snapshot.customers.map((c) => c.cost)) + snapshot.unmapped.cost).toBe(expected);
     expect(sum(snapshot.total.daily)).toBe(expected);
@@ -91,10 +97,11 @@ describe('collecting costs', () => {
 
   it('gives everything to the one customer with allocation NONE and groups by service only', async () => {
     const single = parseBillingConfig('allocation: NONE\ncustomers:\n  - {id: solo, name: Solo, stripeCustomerId: cus_solo1, allowance: 100}');
-    const { port, queries } = pagedCostExplorer([oneDayPage(['AWS Lambda'], '3.5')]);
+    const { port, queries } = cubeCostExplorer(cubeFromRows([oneDay('', 'AWS Lambda', '3.5')], { start: '2026-11-01', endExclusive: '2026-11-15' }));
     const snapshot = await collectCosts(port, single, options);
-    expect(queries[0]?.query.groupBy).toEqual([{ type: 'DIMENSION', key: 'SERVICE' }]);
+    expect(queries.map((q) => q.query.groupBy)).toEqual([[{ type: 'DIMENSION', key: 'SERVICE' }], []]);
     expect(snapshot.customers[0]).toMatchObject({ customerId: 'solo', cost: 3_500_000, services: [{ service: 'AWS Lambda', amount: 3_500_000 }] });
+    expect(snapshot.customers[0]?.daily.slice(0, 2)).toEqual([3_500_000, 0]);
     expect(snapshot.unmapped.cost).toBe(0);
   });
 
@@ -102,30 +109,30 @@ describe('collecting costs', () => {
     expect(groupValue({ kind: 'TAG', key: 'customer' }, 'customer$acme')).toBe('acme');
     expect(groupValue({ kind: 'TAG', key: 'customer' }, 'customer$')).toBe('');
     expect(groupValue({ kind: 'COST_CATEGORY', name: 'Customers' }, 'Customers$Acme Corp')).toBe('Acme Corp');
-    expect(buildCostQuery({ kind: 'TAG', key: 'customer' }, { start: 'a', endExclusive: 'b' }, 'AmortizedCost', []).groupBy[0]).toEqual({
+    expect(buildCostQueries({ kind: 'TAG', key: 'customer' }, { start: 'a', endExclusive: 'b' }, 'AmortizedCost', []).daily.groupBy[0]).toEqual({
       type: 'TAG',
       key: 'customer',
     });
   });
 
   it('makes no request on the 1st, when the month has no complete day yet', async () => {
-    const { port, queries } = pagedCostExplorer(pages);
+    const { port, queries } = cubeCostExplorer(cube);
     const snapshot = await collectCosts(port, demoConfig, { ...options, now: new Date('2026-11-01T06:00:00Z') });
     expect(queries).toHaveLength(0);
     expect(snapshot.total.cost).toBe(0);
   });
 
   it('adds the AWS forecast for the total with exactly one more request, only while the month runs', async () => {
-    const { port } = pagedCostExplorer(pages, '1000.25');
+    const { port } = cubeCostExplorer(cube, { forecast: '1000.25' });
     const running = await collectCosts(port, demoConfig, { ...options, awsForecast: true });
-    expect(running.costExplorerRequests).toBe(4);
+    expect(running.costExplorerRequests).toBe(3);
     expect(running.total.awsForecast).toBe(running.total.cost + 1_000_250_000);
     const closed = await collectCosts(
-      pagedCostExplorer(sampleCostPages({ start: '2026-10-01', endExclusive: '2026-11-01', daysPerPage: 31 }), '5').port,
+      cubeCostExplorer(sampleCostCube({ start: '2026-10-01', endExclusive: '2026-11-01' }), { forecast: '5' }).port,
       demoConfig,
       { ...options, period: monthPeriod(2026, 10), awsForecast: true },
     );
-    expect(closed.costExplorerRequests).toBe(1);
+    expect(closed.costExplorerRequests).toBe(2);
     expect(closed.total.awsForecast).toBeUndefined();
     expect(closed.total.forecast).toBe(closed.total.cost);
   });
@@ -134,11 +141,11 @@ describe('collecting costs', () => {
 describe('run-rate forecast', () => {
   it('projects the last seven days over the rest of the month', () => {
     const daily = [...Array.from({ length: 7 }, () => 1_000_000), ...Array.from({ length: 7 }, () => 3_000_000)];
-    expect(runRateForecast(daily, 30)).toBe(28_000_000 + 16 * 3_000_000);
+    expect(runRateForecast(28_000_000, daily, 30)).toBe(28_000_000 + 16 * 3_000_000);
   });
 
   it('is the cost itself once the month is over, and zero with no data', () => {
-    expect(runRateForecast([5, 5, 5], 3)).toBe(15);
-    expect(runRateForecast([], 30)).toBe(0);
+    expect(runRateForecast(15, [5, 5, 5], 3)).toBe(15);
+    expect(runRateForecast(0, [], 30)).toBe(0);
   });
 });

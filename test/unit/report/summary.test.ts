@@ -62,11 +62,11 @@ describe('JSON cost report', () => {
   it("gives each customer's cost and charge side by side, Used and status on the charge (acme on 2026-11-21)", async () => {
     const report = toCostReport(await demoSnapshot({ now: new Date('2026-11-21T06:00:00Z'), threshold: 2000 }), demoConfig);
     expect(report.customers.find((c) => c.customerId === 'acme')).toMatchObject({
-      cost: '764.355826',
+      cost: '764.355828',
       markupPercent: 10,
-      charge: '840.791409',
+      charge: '840.791411',
       allowance: '800.000000',
-      forecastCharge: '1272.204427',
+      forecastCharge: '1272.204430',
       usedPercent: 105.1,
       status: 'over',
     });
