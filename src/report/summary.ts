@@ -52,14 +52,19 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
   if (options.dryRun) lines.push('> [!NOTE]', '> **Dry run**: no alert was published and nothing was written.', '');
   if (snapshot.estimated) lines.push('> [!WARNING]', '> Cost Explorer marks this data as **Estimated**: it can still change until the month has closed.', '');
 
-  lines.push('| Month to date | Forecast (month end) | Budget threshold | Used | Status |', '|---:|---:|---:|---:|:--|');
+  // A closed month's cost is its total, not a figure to date.
+  const costLabel = snapshot.window.complete ? 'Cost' : 'Cost to date';
+  lines.push(
+    `| ${snapshot.window.complete ? 'Month total' : 'Month to date'} | Forecast (month end) | Budget threshold | Used | Status |`,
+    '|---:|---:|---:|---:|:--|',
+  );
   lines.push(
     `| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[status(total.cost, forecast, total.threshold)]} |`,
     '',
   );
 
   lines.push('### Customers', '');
-  lines.push('| Customer | Cost to date | Allowance | Used | Forecast | Top service | Status |', '|:--|---:|---:|---:|---:|:--|:--|');
+  lines.push(`| Customer | ${costLabel} | Allowance | Used | Forecast | Top service | Status |`, '|:--|---:|---:|---:|---:|:--|:--|');
   const customers = [...snapshot.customers].sort((a, b) => b.cost - a.cost || a.customerId.localeCompare(b.customerId));
   for (const c of customers.slice(0, topCustomers)) {
     const money = (amount: Micros) => formatMoney(amount, c.currency);
@@ -83,7 +88,7 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
   }
 
   lines.push('### Top services', '');
-  lines.push('| Service | Cost to date | Share |', '|:--|---:|---:|');
+  lines.push(`| Service | ${costLabel} | Share |`, '|:--|---:|---:|');
   for (const s of total.services.slice(0, topServices)) lines.push(`| ${cell(s.service)} | ${$(s.amount)} | ${percent(percentOf(s.amount, total.cost))} |`);
   if (total.services.length > topServices) {
     const rest = total.services.slice(topServices);
@@ -115,7 +120,8 @@ export function renderSummary(snapshot: CostSnapshot, alerts: readonly AlertOutc
 
 const ALERT_STATUS: Record<AlertOutcome['status'], string> = {
   sent: '📣 Sent',
-  'already-sent': 'Alerted earlier',
+  // Also the status of a level an earlier run showed without a topic, which was never published.
+  'already-sent': 'Raised earlier',
   'would-send': 'Would send (dry run)',
   'summary-only': 'Summary only (no topic)',
   failed: '❌ Publish failed (next run retries)',
