@@ -32,3 +32,30 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'refused the connection',
+  ENOTFOUND: 'does not resolve to an address',
+  EAI_AGAIN: 'could not be resolved (DNS failed)',
+  ETIMEDOUT: 'did not answer in time',
+  ECONNRESET: 'dropped the connection',
+  EHOSTUNREACH: 'is unreachable',
+};
+
+/**
+ * A failure to reach an endpoint at all (no HTTP answer), as one line that names the endpoint and what to check;
+ * undefined for any other error.
+ */
+export function describeNetworkFailure(error: unknown, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const { code, address, port, hostname } = (error ?? {}) as { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown };
+  if (typeof code !== 'string' || !(code in NETWORK_FAILURES)) return undefined;
+  const endpoint =
+    typeof address === 'string' ? `${address}${port === undefined ? '' : `:${String(port)}`}` : typeof hostname === 'string' ? hostname : 'an endpoint';
+  const overrides = Object.entries(env)
+    .filter(([name, value]) => /^AWS_ENDPOINT_URL(_\w+)?$/.test(name) && value)
+    .map(([name, value]) => `${name}=${value}`);
+  const fix = overrides.length
+    ? `The endpoint comes from ${overrides.join(', ')}: start the emulator it names, or unset it to reach AWS`
+    : 'Check the network and proxy settings of the runner, and AWS_REGION';
+  return `Could not reach ${endpoint}: it ${NETWORK_FAILURES[code]} (${code}). ${fix}.`;
+}

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigError, ServiceError } from '../errors.js';
+import { ConfigError, describeNetworkFailure, ServiceError } from '../errors.js';
 
 /**
  * Writes the job summary. Outside a runner (no GITHUB_STEP_SUMMARY) the markdown goes to stdout instead, so an
@@ -19,6 +19,8 @@ export function failRun(error: unknown): void {
     core.error(error.message, { title: 'Invalid input or billing config (nothing was changed)' });
   } else if (error instanceof ServiceError) {
     core.error(`${error.message}. Likely fix: ${error.hint}`, { title: 'AWS or Stripe call failed' });
+  } else if (describeNetworkFailure(error)) {
+    core.error(describeNetworkFailure(error)!, { title: 'Endpoint unreachable' });
   } else {
     core.error(error instanceof Error ? (error.stack ?? error.message) : String(error), { title: 'Unexpected failure' });
   }

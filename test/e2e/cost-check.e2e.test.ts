@@ -1,6 +1,7 @@
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients.js';
@@ -130,6 +131,24 @@ describe('the built cost-check action, run as the runner runs it', () => {
     } finally {
       await costExplorer.close();
     }
+  });
+
+  it('names an endpoint that refuses connections and what to check, at once and without a stack trace', async () => {
+    const closed = await new Promise<number>((done) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => done(port));
+      });
+    });
+    const endpoint = `http://127.0.0.1:${closed}`;
+    const run = await runAction('cost-check', inputs(), { ...moto.env, AWS_ENDPOINT_URL: endpoint });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(
+      `::error title=Endpoint unreachable::Could not reach 127.0.0.1:${closed}: it refused the connection (ECONNREFUSED). ` +
+        `The endpoint comes from AWS_ENDPOINT_URL=${endpoint}: start the emulator it names, or unset it to reach AWS.`,
+    );
+    expect(run.stdout).not.toMatch(/\s+at \S+ \(/);
+    expect(existsSync(join(run.workdir, 'cost-report.json'))).toBe(false);
   });
 
   it('fails on an invalid billing config with the field named', async () => {
