@@ -55,12 +55,12 @@ describe('the daily cost-check workflow', () => {
     expect(trueUp.with).toMatchObject({ mode: 'true-up', period: 'previous' });
   });
 
-  it('invoices unattended only on the schedule; a dispatched run may only dry-run billing', () => {
+  it('invoices unattended only on the schedule; a dispatched run always bills as a dry run, showing the plan', () => {
     const [, , , , overage, trueUp] = job.steps as [Step, Step, Step, Step, Step, Step];
     for (const step of [overage, trueUp]) {
-      expect(step.if).toContain("(github.event_name == 'schedule' || inputs.dry-run)");
+      expect(step.if).not.toContain('github.event_name');
       expect(step.if).toContain('!cancelled()');
-      expect(step.with?.['dry-run']).toBe('${{ inputs.dry-run || false }}');
+      expect(step.with?.['dry-run']).toBe("${{ github.event_name != 'schedule' }}");
       expect(step.with?.['stripe-secret-parameter']).toBe("${{ vars.STRIPE_SECRET_PARAMETER || '/stripe/secret-key' }}");
     }
     expect(trueUp.if).toContain("steps.costs.outcome != 'skipped'");
