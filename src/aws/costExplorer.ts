@@ -82,7 +82,8 @@ function forecastMetric(metric: string) {
 function isTransient(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
   const code = (error as { code?: string } | null)?.code ?? '';
-  return status >= 500 || ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(code) || errorName(error) === 'TimeoutError';
+  // A refused connection is not retried: nothing listens there (a wrong endpoint), and waiting does not change that.
+  return status >= 500 || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) || errorName(error) === 'TimeoutError';
 }
 
 function errorName(error: unknown): string {

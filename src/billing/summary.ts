@@ -15,7 +15,8 @@ export function renderBillingSummary(outcome: BillingOutcome): string {
   if (outcome.estimated) lines.push('> Costs of the current month are Cost Explorer estimates; the true-up bills or credits the settled difference.', '');
 
   lines.push(
-    '| Customer | Cost to date | Markup | Charge (with markup) | Allowance | Overage | Already billed | Now | Plan |',
+    // A true-up settles a closed month: its cost is the month's total.
+    `| Customer | ${plan.mode === 'true-up' ? 'Cost' : 'Cost to date'} | Markup | Charge (with markup) | Allowance | Overage | Already billed | Now | Plan |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   for (const customer of plan.customers.slice(0, MAX_ROWS)) lines.push(planRow(customer));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { AnomalySettings } from '../anomalies/detect.js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -41,11 +41,21 @@ export interface BillingConfig {
   readonly customers: readonly Customer[];
 }
 
+/** Far above a real config (10,000 customers take about 1.5 MB); a bigger file is a mistake or an attack. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Anchors are welcome (`&defaults` / `*defaults`); an alias bomb expands a few lines into billions of nodes. */
+export const MAX_CONFIG_ALIASES = 1000;
+/** The config is a few levels deep; thousands of levels only exhaust the parser's stack. */
+export const MAX_CONFIG_DEPTH = 32;
+
 export async function loadBillingConfig(path: string): Promise<BillingConfig> {
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_CONFIG_BYTES) throw new ConfigError([tooLarge(path, size)]);
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
     throw new ConfigError([
       `config: the billing config file "${path}" ${reason}; create it (the README's configuration reference; scripts/demo/billing.config.yaml is an example) or set the config input to its path`,
@@ -55,11 +65,46 @@ export async function loadBillingConfig(path: string): Promise<BillingConfig> {
 }
 
 export function parseBillingConfig(text: string, source = 'billing config'): BillingConfig {
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > MAX_CONFIG_BYTES) throw new ConfigError([tooLarge(source, size)]);
+  const tooDeep = `${source}: nested more than ${MAX_CONFIG_DEPTH} levels deep; the config's deepest field (customers[].alertLevels) is 3 levels down`;
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
+    if (document.errors.some((e) => e.message.includes('Maximum call stack size exceeded'))) throw new ConfigError([tooDeep]);
     throw new ConfigError(document.errors.map((e) => `${source}: not valid YAML: ${e.message.split('\n')[0]}`));
   }
-  return validateBillingConfig(document.toJS());
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: MAX_CONFIG_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new ConfigError([
+        `${source}: its aliases (*name) expand to more than ${MAX_CONFIG_ALIASES} nodes, as in a YAML "billion laughs" bomb; write the values out or use fewer aliases`,
+      ]);
+    }
+    if (error instanceof RangeError) throw new ConfigError([tooDeep]);
+    throw error;
+  }
+  if (depthOf(raw) > MAX_CONFIG_DEPTH) throw new ConfigError([tooDeep]);
+  return validateBillingConfig(raw);
+}
+
+function tooLarge(source: string, size: number): string {
+  return `${source}: is ${(size / 1024 / 1024).toFixed(1)} MiB; a billing config must be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`;
+}
+
+/** How many levels of lists and maps `value` holds, counted without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_CONFIG_DEPTH) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 export function validateBillingConfig(raw: unknown): BillingConfig {

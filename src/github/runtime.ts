@@ -1,4 +1,4 @@
-import { ConfigError, ServiceError } from '../errors.js';
+import { ConfigError, describeNetworkFailure, ServiceError } from '../errors.js';
 import { errorAnnotation } from './commands.js';
 
 /**
@@ -21,6 +21,8 @@ export function failRun(error: unknown): void {
     errorAnnotation(error.message, 'Invalid input or billing config (nothing was changed)');
   } else if (error instanceof ServiceError) {
     errorAnnotation(`${error.message}. Likely fix: ${error.hint}`, 'AWS or Stripe call failed');
+  } else if (describeNetworkFailure(error)) {
+    errorAnnotation(describeNetworkFailure(error)!, 'Endpoint unreachable');
   } else {
     errorAnnotation(error instanceof Error ? (error.stack ?? error.message) : String(error), 'Unexpected failure');
   }

@@ -65,7 +65,12 @@ export function renderSummary(
   if (options.dryRun) lines.push('> [!NOTE]', '> **Dry run**: no alert was published and nothing was written.', '');
   if (snapshot.estimated) lines.push('> [!WARNING]', '> Cost Explorer marks this data as **Estimated**: it can still change until the month has closed.', '');
 
-  lines.push('| Month to date | Forecast (month end) | Budget threshold | Used | Status |', '|---:|---:|---:|---:|:--|');
+  // A closed month's cost is its total, not a figure to date.
+  const costLabel = snapshot.window.complete ? 'Cost' : 'Cost to date';
+  lines.push(
+    `| ${snapshot.window.complete ? 'Month total' : 'Month to date'} | Forecast (month end) | Budget threshold | Used | Status |`,
+    '|---:|---:|---:|---:|:--|',
+  );
   lines.push(
     `| **${$(total.cost)}** | ${$(forecast)}${total.awsForecast === undefined ? '' : ' (AWS)'} | ${$(total.threshold)} | ${percent(percentOf(total.cost, total.threshold))} | ${STATUS_TEXT[thresholdStatus(total.cost, forecast, total.threshold)]} |`,
     '',
@@ -73,7 +78,7 @@ export function renderSummary(
 
   lines.push('### Customers', '');
   lines.push(
-    '| Customer | Cost to date | Markup | Charge to date | Allowance | Used | Forecast charge | Top service | Status |',
+    `| Customer | ${costLabel} | Markup | ${snapshot.window.complete ? 'Charge' : 'Charge to date'} | Allowance | Used | Forecast charge | Top service | Status |`,
     '|:--|---:|---:|---:|---:|---:|---:|:--|:--|',
   );
   const names = new Map(snapshot.customers.map((c) => [c.customerId, c]));
@@ -104,7 +109,7 @@ export function renderSummary(
   }
 
   lines.push('### Top services', '');
-  lines.push('| Service | Cost to date | Share |', '|:--|---:|---:|');
+  lines.push(`| Service | ${costLabel} | Share |`, '|:--|---:|---:|');
   for (const s of total.services.slice(0, topServices)) lines.push(`| ${cell(s.service)} | ${$(s.amount)} | ${percent(percentOf(s.amount, total.cost))} |`);
   if (total.services.length > topServices) {
     const rest = total.services.slice(topServices);
@@ -137,7 +142,8 @@ export function renderSummary(
 
 const ALERT_STATUS: Record<AlertOutcome['status'], string> = {
   sent: '📣 Sent',
-  'already-sent': 'Alerted earlier',
+  // Also the status of a level an earlier run showed without a topic, which was never published.
+  'already-sent': 'Raised earlier',
   'would-send': 'Would send (dry run)',
   'summary-only': 'Summary only (no topic)',
   failed: '❌ Publish failed (next run retries)',

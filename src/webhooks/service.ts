@@ -103,11 +103,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const started = performance.now();
       const verdict: Verdict = await judge(request).catch((error: unknown) => ({ status: 500, outcome: 'failed', reason: describeError(error) }) as const);
       report(request, verdict, performance.now() - started);
-      // A 4xx tells the sender what to fix; a 500 body stays generic (the caller may not be Stripe) and the log has the cause.
-      const answer =
-        verdict.status === 200
-          ? { received: true, outcome: verdict.outcome }
-          : { error: verdict.status === 500 || !('reason' in verdict) ? MESSAGES[verdict.outcome] : verdict.reason };
+      // Any body but a 200's stays generic: the caller may not be Stripe, and a reason such as "none of the 2
+      // configured secrets matches" tells a forger too much. The function's log has the reason.
+      const answer = verdict.status === 200 ? { received: true, outcome: verdict.outcome } : { error: MESSAGES[verdict.outcome] };
       return { statusCode: verdict.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) };
     },
     processEvent: (event) => processEvent(event, deps),

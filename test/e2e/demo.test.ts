@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * `npm run demo` as a user runs it, twice: scripts/demo.mjs runs the committed actions/cost-check/dist/index.js
- * (nothing is built here), with its state in a temp dir (DEMO_STATE_DIR) instead of .demo/.
+ * `npm run demo` as a user runs it, twice: scripts/demo.mjs runs the committed actions/*\/dist/index.js and the
+ * Lambda bundle, with its state in a temp dir (DEMO_STATE_DIR) instead of .demo/. The demo pins its period
+ * (October 2026, a closed month), so what it prints does not depend on today's date.
  */
 const run = promisify(execFile);
 let state: string;
@@ -18,51 +19,64 @@ beforeAll(async () => {
 });
 afterAll(() => rm(state, { recursive: true, force: true }));
 
-interface Alert {
-  scope: string;
-  kind: string;
-  level: number;
-  status: string;
-}
+// Each run starts three Node processes (two actions, esbuild) and builds two bundles.
+const DEMO_TIMEOUT_MS = 60_000;
 
 async function demo(...args: string[]) {
   const { stdout } = await run(process.execPath, ['--no-warnings', 'scripts/demo.mjs', ...args], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: state, DEMO_STATE_DIR: state },
   });
-  const outputs = readFileSync(join(state, 'outputs.txt'), 'utf8');
-  const alerts = JSON.parse(/alerts<<(\S+)\n([\s\S]*?)\n\1/.exec(outputs)?.[2] ?? 'null') as Alert[];
-  const report = JSON.parse(readFileSync(join(state, 'cost-report.json'), 'utf8')) as { alerts: Alert[]; anomalies: { enabled: boolean; found: unknown[] } };
-  return { stdout, alerts, report };
+  const outputs = (action: string) => readFileSync(join(state, `${action}-outputs.txt`), 'utf8');
+  const output = (action: string, name: string) => JSON.parse(new RegExp(`^${name}<<(\\S+)\\n([\\s\\S]*?)\\n\\1$`, 'm').exec(outputs(action))?.[2] ?? 'null');
+  return {
+    stdout,
+    costSummary: readFileSync(join(state, 'cost-check-summary.md'), 'utf8'),
+    alerts: output('cost-check', 'alerts') as Array<{ scope: string; level: number; status: string }>,
+    invoices: output('billing', 'invoices') as Array<{ id: string; customer: string; amount: string; status: string }>,
+    report: JSON.parse(readFileSync(join(state, 'cost-report.json'), 'utf8')) as { anomalies: { enabled: boolean; found: unknown[] } },
+  };
 }
 
-const levels = (alerts: readonly Alert[]) => alerts.map((a) => `${a.scope} ${a.kind} ${a.level}`);
-
 describe('the demo', () => {
-  it('raises the alerts reached on the first run and nothing new on the second; --reset starts over', async () => {
-    const first = await demo('--reset');
-    expect(first.alerts.length).toBeGreaterThan(0);
-    expect(first.alerts.every((a) => a.status === 'summary-only')).toBe(true);
-    expect(first.stdout).toContain(`With an SNS topic (input sns-topic-arn) this run would have published ${first.alerts.length} alert(s):`);
-    for (const alert of first.alerts) expect(first.stdout).toContain(`📣 ${alert.scope}: ${alert.kind} ${alert.level}%`);
-    expect(first.stdout).toContain(`JSON report: ${join(state, 'cost-report.json')}`);
-    expect(levels(first.report.alerts)).toEqual(levels(first.alerts));
-    expect(existsSync(join(state, 'dynamodb'))).toBe(true);
-    expect(readFileSync(join(state, 'cost-summary.md'), 'utf8')).toContain('## AWS costs for');
-    expect(readFileSync(join(state, 'cost-summary.md'), 'utf8')).toContain('### Cost anomalies');
-    expect(first.report.anomalies).toMatchObject({ enabled: true, found: [] });
+  it(
+    'checks costs, publishes the alerts, invoices the customer over its allowance, and marks the invoice paid from a webhook',
+    async () => {
+      const first = await demo('--reset');
+      expect(first.costSummary).toContain('## AWS costs for October 2026');
+      expect(first.costSummary).toContain('| Month total |');
+      expect(first.costSummary).not.toContain('Month to date');
+      expect(first.costSummary).toContain('### Cost anomalies');
+      expect(first.report.anomalies).toMatchObject({ enabled: true, found: [] });
+      expect(first.alerts.length).toBeGreaterThan(0);
+      expect(first.alerts.every((a) => a.status === 'sent')).toBe(true);
+      expect(first.stdout).toContain(`Wrote ${first.alerts.length} alert marker(s) to DynamoDB and published ${first.alerts.length} alert(s) to SNS:`);
+      expect(first.stdout).toContain('📣 AWS cost alert: Acme Corp at 100% of allowance (2026-10)');
 
-    const second = await demo();
-    expect(second.stdout).toContain('Every alert reached was already raised by an earlier run: nothing new to publish.');
-    expect(second.stdout).not.toContain('would have published');
-    expect(second.stdout).not.toContain('📣');
-    expect(levels(second.alerts)).toEqual(levels(first.alerts));
-    expect(second.alerts.every((a) => a.status === 'already-sent')).toBe(true);
-    expect(second.report.alerts.every((a) => a.status === 'already-sent')).toBe(true);
+      // Only Acme is over its allowance: 1,220.60 × 1.10 − 800 = 542.66.
+      expect(first.invoices).toEqual([expect.objectContaining({ customer: 'acme', amount: '542.66', status: 'open' })]);
+      const invoice = first.invoices[0]!.id;
+      expect(first.stdout).toContain(`🧾 ${invoice} acme 542.66 USD (open)`);
+      expect(first.stdout).toContain(`POST /webhook invoice.paid for ${invoice}: 200 {"received":true,"outcome":"processed"}`);
+      expect(first.stdout).toContain(`DynamoDB invoice record ${invoice}: status paid`);
+    },
+    DEMO_TIMEOUT_MS,
+  );
 
-    const reset = await demo('--reset');
-    expect(levels(reset.alerts)).toEqual(levels(first.alerts));
-    expect(reset.alerts.every((a) => a.status === 'summary-only')).toBe(true);
-    expect(reset.stdout).toContain(`this run would have published ${first.alerts.length} alert(s):`);
-  });
+  it(
+    'bills and alerts nothing again on a second run, and says so',
+    async () => {
+      const second = await demo();
+      expect(second.alerts.length).toBeGreaterThan(0);
+      expect(second.alerts.every((a) => a.status === 'already-sent')).toBe(true);
+      expect(second.stdout).toContain(`No alert published: each of the ${second.alerts.length} level(s) reached was published by an earlier run`);
+      expect(second.stdout).not.toContain('📣');
+      expect(second.costSummary).toContain('Raised earlier');
+      expect(second.invoices).toEqual([]);
+      expect(second.stdout).toContain('No invoice created: the ledger in DynamoDB shows October already trued up');
+      expect(second.stdout).not.toContain('🧾');
+      expect(second.stdout).toContain('No new invoice, so no payment to report');
+    },
+    DEMO_TIMEOUT_MS,
+  );
 });

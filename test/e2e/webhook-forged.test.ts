@@ -70,11 +70,15 @@ const forgeries: Array<[string, () => HttpApiRequest, 400 | 413, RegExp]> = [
 ];
 
 describe('billing-handler bundle: forged and broken deliveries', () => {
-  it.each(forgeries)('rejects %s and writes nothing', async (_name, request, status, reason) => {
+  it.each(forgeries)('rejects %s with a generic answer, logs why, and writes nothing', async (_name, request, status, reason) => {
+    const before = harness.output.length;
     const response = await harness.deliver(request());
 
     expect(response.statusCode).toBe(status);
-    expect(JSON.parse(response.body).error).toMatch(reason);
+    // The answer is generic; the reason is in the function's log only.
+    expect(JSON.parse(response.body)).toEqual({ error: status === 413 ? 'webhook delivery rejected: body too large' : 'webhook delivery rejected' });
+    const logged = harness.output.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.find((line) => line.outcome !== undefined)).toMatchObject({ statusCode: status, reason: expect.stringMatching(reason) });
     expect(await harness.itemCount()).toBe(0);
     expect(await harness.messages()).toHaveLength(0);
   });

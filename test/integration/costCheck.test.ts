@@ -8,7 +8,6 @@ import { fromUnits, parseAmount, sum } from '../../src/money.js';
 import { snsPublisher } from '../../src/notify/sns.js';
 import { monthPeriod } from '../../src/period.js';
 import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers.js';
-import { alertKey } from '../../src/store/keys.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { sampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
 import { costCheckPages } from '../support/costPages.js';
@@ -140,7 +139,7 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
       aws.dynamo.send(
         new PutCommand({
           TableName: table,
-          Item: { ...alertKey('2026-11', scope, 'actual', 50), recordType: 'alert', status: 'claimed', claimedAt: claimedAt.toISOString(), expiresAt: 0 },
+          Item: { pk: 'ALERT#2026-11', sk: `${scope}#actual#50`, recordType: 'alert', status: 'claimed', claimedAt: claimedAt.toISOString(), expiresAt: 0 },
         }),
       );
     await claim('TOTAL', new Date(now.getTime() - STALE_CLAIM_MS - 1000));
@@ -177,6 +176,31 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
     expect(await markers.wasSent(alert)).toBe(false);
     expect(await markers.markSent(alert, takeover, 'm1', later)).toBe(true);
     expect(await markers.wasSent(alert)).toBe(true);
+  });
+
+  it('sends a level reached in November again in December: each period has its own markers', async () => {
+    const markers = dynamoAlertMarkers(aws.dynamo, table);
+    const november = {
+      period: '2026-11',
+      scope: 'acme',
+      scopeName: 'Acme',
+      kind: 'actual',
+      level: 80,
+      amount: 1,
+      limit: 1,
+      currency: 'usd',
+      estimated: false,
+    } as const;
+    const december = { ...november, period: '2026-12' };
+    expect(await markers.markSent(november, (await markers.claim(november, now))!, 'm-nov', now)).toBe(true);
+    expect(await markers.wasSent(december)).toBe(false);
+    const decemberClaim = await markers.claim(december, new Date('2026-12-02T06:00:00Z'));
+    expect(decemberClaim).toBeDefined();
+    const items = (await aws.dynamo.send(new ScanCommand({ TableName: table }))).Items ?? [];
+    expect(items.map((item) => `${item.pk} ${item.sk} ${item.status}`).sort()).toEqual([
+      'ALERT#2026-11 acme#actual#80 sent',
+      'ALERT#2026-12 acme#actual#80 claimed',
+    ]);
   });
 
   it('publishes the other alerts and remembers none it failed to publish', async () => {

@@ -21,6 +21,24 @@ describe('dynamoLedger', () => {
     expect(await ledger.read('acme', '2026-11')).toEqual({ entries: [entry], version: 1 });
   });
 
+  it('lets exactly one of concurrent runs reserve the same fixed charge, which has no head version to guard it', async () => {
+    const ledger = dynamoLedger(services.dynamo, TABLE);
+    const fixed: LedgerEntry = { ...entry, entryId: 'fixed-3f9a0c', kind: 'fixed', amountMinor: 5000, description: 'Onboarding' };
+    const results = await Promise.all(Array.from({ length: 4 }, () => ledger.reserve(fixed, 0)));
+    expect(results.filter((result) => result.reserved)).toHaveLength(1);
+    for (const result of results) if (!result.reserved) expect(result.existing).toMatchObject({ entryId: 'fixed-3f9a0c', status: 'pending' });
+    await ledger.complete(fixed, { invoiceId: 'in_fixed' }, at);
+    // A later run (the same workflow re-run) finds the completed charge instead of writing over it.
+    expect(await ledger.reserve(fixed, 0)).toEqual({
+      reserved: false,
+      existing: { ...fixed, status: 'completed', completedAt: at.toISOString(), invoiceId: 'in_fixed' },
+    });
+    expect(await ledger.read('acme', '2026-11')).toEqual({
+      entries: [{ ...fixed, status: 'completed', completedAt: at.toISOString(), invoiceId: 'in_fixed' }],
+      version: 0,
+    });
+  });
+
   it('reserves only one of two entries with different ids planned on the same ledger version', async () => {
     const ledger = dynamoLedger(services.dynamo, TABLE);
     const nextDay: LedgerEntry = { ...entry, entryId: 'overage-2026-11-11', reservedAt: '2026-11-11T00:00:01.000Z' };

@@ -93,12 +93,14 @@ describe('the daily cost-check workflow', () => {
     expect(trueUp.with).toMatchObject({ mode: 'true-up', period: 'previous' });
   });
 
-  it('invoices unattended only on the schedule; a dispatched run may only dry-run billing', () => {
-    expect(billing.if).toContain("(github.event_name == 'schedule' || inputs.dry-run)");
+  it('invoices unattended only on the schedule; a dispatched run always bills as a dry run, showing the plan', () => {
+    expect(billing.if).not.toContain('github.event_name');
     expect(billing.if).toContain('!cancelled()');
     expect(billing.if).toContain("needs.cost-check.outputs.costs-outcome != 'skipped'");
-    for (const step of billing.steps.filter((s) => s.uses === './actions/billing')) {
-      expect(step.with?.['dry-run']).toBe('${{ inputs.dry-run || false }}');
+    const billingSteps = [...billing.steps, ...workflow.jobs.reconcile!.steps].filter((s) => s.uses === './actions/billing');
+    expect(billingSteps.map((step) => step.with?.mode)).toEqual(['scheduled', 'true-up', 'reconcile']);
+    for (const step of billingSteps) {
+      expect(step.with?.['dry-run']).toBe("${{ github.event_name != 'schedule' }}");
       expect(step.with?.['stripe-secret-parameter']).toBe("${{ vars.STRIPE_SECRET_PARAMETER || '/stripe/prod/secret-key' }}");
     }
   });

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The whole happy path of scripts/deploy-prod.sh with the AWS CLI and curl replaced by stubs on PATH that answer like
- * a bootstrapped account whose prod stack already exists. The real cfn-lint, node (the Lambda build), zip and
- * sha256sum run; nothing reaches AWS or the network.
+ * a bootstrapped account whose prod stack already exists. cfn-lint is a logging stub (the real one lints the template
+ * in `npm run lint`); node (the Lambda build), zip and sha256sum run; nothing reaches AWS or the network.
  */
 const workdir = mkdtempSync(join(tmpdir(), 'deploy-flow-'));
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
@@ -105,7 +105,11 @@ ${LOG_CALL}
 
 const bin = join(workdir, 'bin');
 mkdirSync(bin);
-for (const [name, body] of Object.entries({ aws: AWS_STUB, curl: CURL_STUB, sleep: SLEEP_STUB })) {
+const CFN_LINT_STUB = `#!/usr/bin/env bash
+${LOG_CALL}
+`;
+
+for (const [name, body] of Object.entries({ aws: AWS_STUB, curl: CURL_STUB, sleep: SLEEP_STUB, 'cfn-lint': CFN_LINT_STUB })) {
   writeFileSync(join(bin, name), body);
   chmodSync(join(bin, name), 0o755);
 }
@@ -116,6 +120,7 @@ interface DeployRun {
   /** One entry per call: its arguments. */
   awsCalls: string[][];
   curlCalls: string[][];
+  cfnLintCalls: string[][];
   jobSummary: string;
   githubOutput: string;
   s3Dir: string;
@@ -160,6 +165,7 @@ function deployProd(name: string, smokeStatus: string, settings: Record<string, 
     stderr: result.stderr,
     awsCalls: calls(join(run, 'aws.log')),
     curlCalls: calls(join(run, 'curl.log')),
+    cfnLintCalls: calls(join(run, 'cfn-lint.log')),
     jobSummary: readIfExists(jobSummary),
     githubOutput: readIfExists(githubOutput),
     s3Dir,
@@ -198,6 +204,10 @@ describe('scripts/deploy-prod.sh happy path', () => {
   it('exits 0 after the smoke test', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain(`done: ${STACK} is deployed and rejects unsigned webhooks`);
+  });
+
+  it('lints the template before creating the change set', () => {
+    expect(run.cfnLintCalls).toEqual([[expect.stringMatching(/\/infrastructure\.yaml$/)]]);
   });
 
   it('removes its temporary zip folder', () => {

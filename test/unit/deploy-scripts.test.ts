@@ -6,18 +6,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 /**
  * The pre-deploy checks of scripts/deploy.sh fail early with an error that says what to do. The AWS CLI is replaced
- * by a stub on PATH that answers like an account in the given state; nothing reaches AWS.
+ * by a stub on PATH that answers like an account in the given state; nothing reaches AWS. cfn-lint is a stub that
+ * passes: the real one lints the template in `npm run lint`, and these checks are about the account.
  */
 const workdir = mkdtempSync(join(tmpdir(), 'deploy-scripts-'));
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
-/** A stub `aws` whose answers come from a case statement on "$1 $2" (service and command). */
+/** A stub `aws` whose answers come from a case statement on "$1 $2" (service and command), beside a passing cfn-lint. */
 function stubAws(name: string, cases: string): string {
   const dir = join(workdir, name);
   spawnSync('mkdir', ['-p', dir]);
   const file = join(dir, 'aws');
   writeFileSync(file, `#!/usr/bin/env bash\ncase "$1 $2" in\n${cases}\n  *) echo "unexpected aws $*" >&2; exit 2 ;;\nesac\n`);
   chmodSync(file, 0o755);
+  writeFileSync(join(dir, 'cfn-lint'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(dir, 'cfn-lint'), 0o755);
   return dir;
 }
 

@@ -15,9 +15,9 @@ const workflow = parse(readFileSync('.github/workflows/cost-check.yml', 'utf8'))
 describe('the daily reconciliation with Stripe', () => {
   const job = workflow.jobs.reconcile!;
 
-  it('runs after the cost check and billing, also when they failed, on the schedule (a dispatched run only dry-runs)', () => {
+  it('runs after the cost check and billing, also when they failed (a dispatched run repairs nothing)', () => {
     expect(job.needs).toEqual(['cost-check', 'billing']);
-    expect(job.if).toBe("${{ !cancelled() && (github.event_name == 'schedule' || inputs.dry-run) }}");
+    expect(job.if).toBe('${{ !cancelled() }}');
     expect(job.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
   });
 
@@ -29,7 +29,11 @@ describe('the daily reconciliation with Stripe', () => {
 
   it('runs the billing action in reconcile mode and keeps its report', () => {
     const reconcile = job.steps.find((step) => step.uses === './actions/billing')!;
-    expect(reconcile.with).toMatchObject({ mode: 'reconcile', 'dry-run': '${{ inputs.dry-run || false }}', 'billing-table': '${{ vars.BILLING_TABLE }}' });
+    expect(reconcile.with).toMatchObject({
+      mode: 'reconcile',
+      'dry-run': "${{ github.event_name != 'schedule' }}",
+      'billing-table': '${{ vars.BILLING_TABLE }}',
+    });
     const upload = job.steps.find((step) => step.uses?.startsWith('actions/upload-artifact'));
     expect(upload?.with?.path).toBe(`\${{ steps.${reconcile.id}.outputs.report-path }}`);
   });

@@ -52,6 +52,25 @@ describe('budget alerts', () => {
     expect(acme[2]).toMatchObject({ amount: 840_791_411, limit: 800_000_000 });
   });
 
+  it('raises a level as soon as the charge reaches it exactly, and not one micro-unit before', async () => {
+    const snapshot = await demoSnapshot();
+    // Without markup, so that the charge is the cost to the micro-unit.
+    const config = { ...demoConfig, customers: demoConfig.customers.map((customer) => ({ ...customer, markupPercent: 0 })) };
+    const levels = (totalCost: number, acmeCost: number) =>
+      crossedLevels(
+        {
+          ...snapshot,
+          window: { ...snapshot.window, complete: true },
+          total: { ...snapshot.total, cost: totalCost, threshold: 1_000_000_000 },
+          customers: snapshot.customers.map((customer) => ({ ...customer, cost: customer.customerId === 'acme' ? acmeCost : 0, allowance: 400_000_000 })),
+        },
+        config,
+      ).map((a) => `${a.scope} ${a.kind} ${a.level}`);
+    // 50 % of a 1000.000000 threshold is 500.000000; 50 % of acme's 400.000000 allowance is 200.000000.
+    expect(levels(500_000_000, 200_000_000)).toEqual(['TOTAL actual 50', 'acme actual 50']);
+    expect(levels(499_999_999, 199_999_999)).toEqual([]);
+  });
+
   it('raises no forecast alert for a closed month and none for a zero limit', async () => {
     const snapshot = await demoSnapshot();
     const closed = { ...snapshot, window: { ...snapshot.window, complete: true } };

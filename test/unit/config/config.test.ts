@@ -118,3 +118,53 @@ describe('billing config', () => {
     expect(config.customers.map((c) => c.id)).toEqual(['acme', 'globex', 'initech', 'umbrella', 'hooli']);
   });
 });
+
+describe('billing config: hostile or runaway input', () => {
+  const customer = (n: number) => `  - id: c${n}\n    name: C${n}\n    match: "bad"\n    stripeCustomerId: cus_C${n}\n    allowance: 1\n`;
+
+  it('refuses a YAML alias bomb with a config error instead of expanding it', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [previous, name] of [...'abcdefgh'].slice(0, -1).map((letter, i) => [letter, 'bcdefgh'[i]!])) {
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    expect(problems(levels.join('\n'))).toEqual([
+      'billing config: its aliases (*name) expand to more than 1000 nodes, as in a YAML "billion laughs" bomb; write the values out or use fewer aliases',
+    ]);
+  });
+
+  it('still accepts a config that shares values through a few anchors', () => {
+    const shared = `alertLevels: &levels [50, 80]\n${valid.trim()}\n    alertLevels: *levels\n`;
+    expect(parseBillingConfig(shared).customers[0]?.alertLevels).toEqual([50, 80]);
+  });
+
+  it('refuses 20,000 levels of nesting, or 40, naming the limit', () => {
+    const tooDeep = "billing config: nested more than 32 levels deep; the config's deepest field (customers[].alertLevels) is 3 levels down";
+    expect(problems(`customers: ${'['.repeat(20_000)}${']'.repeat(20_000)}`)).toEqual([tooDeep]);
+    expect(problems(`customers: ${'['.repeat(40)}${']'.repeat(40)}`)).toEqual([tooDeep]);
+  });
+
+  it('refuses a file over 4 MiB before reading it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'config-size-')), 'billing.config.yaml');
+    writeFileSync(path, `# ${'x'.repeat(4 * 1024 * 1024)}\n${valid}`);
+    await expect(loadBillingConfig(path)).rejects.toThrow(`${path}: is 4.0 MiB; a billing config must be at most 4 MiB`);
+  });
+
+  it('lists the first 20 of 20,000 problems and counts the rest, in a message of a few kilobytes', () => {
+    const yaml = `currency: usd\nallocation: LINKED_ACCOUNT\ncustomers:\n${Array.from({ length: 20_000 }, (_, n) => customer(n)).join('')}`;
+    let error: unknown;
+    try {
+      parseBillingConfig(yaml);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems: all, message } = error as ConfigError;
+    expect(all.length).toBeGreaterThanOrEqual(20_000);
+    const lines = message.split('\n');
+    expect(lines[0]).toBe(`${all.length} problems:`);
+    expect(lines.slice(1, 21)).toEqual(all.slice(0, 20).map((problem) => `  - ${problem}`));
+    expect(lines.at(-1)).toBe(`  …and ${all.length - 20} more`);
+    expect(lines).toHaveLength(22);
+    expect(message.length).toBeLessThan(4000);
+  });
+});
