@@ -10,8 +10,9 @@ import { monthPeriod } from '../../src/period.js';
 import { toCostReport } from '../../src/report/costReport.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
-import { sampleCostPages, type SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
+import { sampleCostCube, type SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
 import { createBillingTable } from '../support/billing.js';
+import { costCheckPages } from '../support/costPages.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { demoConfig } from '../support/snapshots.js';
 
@@ -21,13 +22,14 @@ const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', t
 
 /** The demo month to 13 November (a Friday), with Initech's last day at 4 times its usual cost when `planted`. */
 function pages(planted: boolean): SampleCostPage[] {
-  const result = sampleCostPages({ start: '2026-11-01', endExclusive: '2026-11-14', daysPerPage: 5 });
-  if (!planted) return result;
-  for (const group of result.at(-1)!.ResultsByTime.at(-1)!.Groups) {
-    const metric = group.Metrics.UnblendedCost!;
-    if (group.Keys[0] === '333333333333') metric.Amount = (Number(metric.Amount) * 4).toFixed(10);
+  const window = { start: '2026-11-01', endExclusive: '2026-11-14' };
+  const cube = sampleCostCube(window);
+  if (planted) {
+    // The cube's units are laid out day by day, then account by account, then service by service.
+    const first = ((cube.days.length - 1) * cube.accounts.length + cube.accounts.indexOf('333333333333')) * cube.services.length;
+    for (let service = 0; service < cube.services.length; service++) cube.units[first + service]! *= 4;
   }
-  return result;
+  return costCheckPages(cube, { kind: 'LINKED_ACCOUNT' }, window, 50);
 }
 
 let moto: Moto;
@@ -63,10 +65,13 @@ const anomalyMessages = async () => (await moto.snsMessages()).filter((m) => m.a
 
 describe('cost anomalies in the cost check (moto: Cost Explorer, DynamoDB, SNS)', () => {
   it('publishes a planted spike once per customer and day, with no extra Cost Explorer request', async () => {
-    await moto.seedCostAndUsage(pages(true));
+    const seeded = pages(true);
+    await moto.seedCostAndUsage(seeded);
     const first = await runCostCheck(ports(), demoConfig, options);
-    expect(ceRequests).toBe(3);
-    expect(first.snapshot.costExplorerRequests).toBe(3);
+    // Exactly the cost check's own pages: the anomaly pass reads the daily data already fetched.
+    expect(seeded.length).toBeGreaterThan(2);
+    expect(ceRequests).toBe(seeded.length);
+    expect(first.snapshot.costExplorerRequests).toBe(seeded.length);
     expect(first.anomalies.day).toBe('2026-11-13');
     expect(first.anomalies.anomalies.map((a) => `${a.customerId} ${a.day} ${a.status}`)).toEqual(['initech 2026-11-13 sent']);
 
