@@ -41,7 +41,7 @@ const stripeServer = await startStripeStandIn();
 const aws = await startAwsStandIn({
   state,
   costs: sampleCostCube({ start: PERIOD.start, endExclusive: PERIOD.endExclusive, estimated: false }),
-  parameters: { '/stripe/secret-key': stripeServer.secretKey, '/stripe/webhook-secret': WEBHOOK_SECRET },
+  parameters: { '/stripe/prod/secret-key': stripeServer.secretKey, '/stripe/prod/webhook-secret': WEBHOOK_SECRET },
 });
 const awsEnv = {
   AWS_REGION: 'us-east-1',
@@ -161,7 +161,7 @@ async function invoicePaidDelivery(invoiceId) {
 /** The Lambda bundle built as `npm run build` builds it, loaded as a fresh container with the stack's environment. */
 function loadWebhookHandler() {
   const bundle = bundleLambda('lambda/billing-handler/handler.ts', join(build, 'handler.cjs'));
-  Object.assign(process.env, awsEnv, { BILLING_TABLE, SUBSCRIPTIONS_TABLE, SNS_TOPIC_ARN: TOPIC_ARN, WEBHOOK_SECRET_PARAMETER: '/stripe/webhook-secret' });
+  Object.assign(process.env, awsEnv, { BILLING_TABLE, SUBSCRIPTIONS_TABLE, SNS_TOPIC_ARN: TOPIC_ARN, WEBHOOK_SECRET_PARAMETER: '/stripe/prod/webhook-secret' });
   // The handler logs JSON lines for CloudWatch (a log line and its metrics); the demo prints its own line instead.
   const { handler } = require(bundle);
   return async (delivery) => {

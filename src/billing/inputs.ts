@@ -53,7 +53,7 @@ export function parseBillingInputs(read: InputReader, now: Date): BillingInputs 
     metric,
     billingTable,
     snsTopicArn,
-    stripeSecretParameter: input.text('stripe-secret-parameter', '/stripe/secret-key'),
+    stripeSecretParameter: input.text('stripe-secret-parameter', '/stripe/prod/secret-key'),
     reconcile,
     reportPath: input.text('report-path', 'reconcile-report.json'),
     request: { mode, period, now, dryRun, ...(customerId ? { customerId } : {}), ...(fixedCharge ? { fixedCharge } : {}) },

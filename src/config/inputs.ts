@@ -30,12 +30,12 @@ export class InputParser {
     return value as T;
   }
 
-  number(name: string, fallback: number, { min = 0, max = 1e9 } = {}): number {
+  number(name: string, fallback: number, { min = 0, max = 1e9, example = fallback } = {}): number {
     const raw = this.text(name);
     if (raw === '') return fallback;
     const value = Number(raw.replace(/_/g, ''));
     if (!/^-?\d+(\.\d+)?$/.test(raw.replace(/_/g, '')) || value < min || value > max) {
-      this.fail(name, raw, `a number from ${min} to ${max}, such as ${fallback}`);
+      this.fail(name, raw, `a number from ${min} to ${max}, such as ${example}`);
       return fallback;
     }
     return value;

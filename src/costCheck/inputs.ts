@@ -21,7 +21,7 @@ export function parseCostCheckInputs(read: InputReader, now: Date): CostCheckInp
   const parsed: CostCheckInputs = {
     configPath: input.text('config', 'billing.config.yaml'),
     period: input.attempt(() => parsePeriod(input.text('period', 'current'), now, 'input period'), periodOf(now)),
-    threshold: fromUnits(input.number('budget-threshold', 800)),
+    threshold: fromUnits(input.number('budget-threshold', 0, { example: 800 })),
     metric: input.choice<CostMetric>('metric', COST_METRICS, 'UnblendedCost'),
     billingTable: input.matching('billing-table', DYNAMODB_TABLE_NAME, DYNAMODB_TABLE_NAME_FORM),
     snsTopicArn: input.matching('sns-topic-arn', SNS_TOPIC_ARN, SNS_TOPIC_ARN_FORM),

@@ -18,7 +18,7 @@ let topicArn: string;
 
 beforeEach(async () => {
   const ssm = new SSMClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  await ssm.send(new PutParameterCommand({ Name: '/stripe/secret-key', Type: 'SecureString', Value: services.stripe.secretKey }));
+  await ssm.send(new PutParameterCommand({ Name: '/stripe/prod/secret-key', Type: 'SecureString', Value: services.stripe.secretKey }));
   const sns = new SNSClient({ endpoint: services.moto.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
   topicArn = (await sns.send(new CreateTopicCommand({ Name: 'billing-notices' }))).TopicArn ?? '';
   workdir = await mkdtemp(join(tmpdir(), 'reconcile-e2e-'));

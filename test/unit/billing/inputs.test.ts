@@ -11,7 +11,7 @@ describe('parseBillingInputs', () => {
     expect(inputs).toMatchObject({
       config: 'billing.config.yaml',
       costReport: 'cost-report.json',
-      stripeSecretParameter: '/stripe/secret-key',
+      stripeSecretParameter: '/stripe/prod/secret-key',
       billingTable: 'billing',
       snsTopicArn: undefined,
     });

@@ -10,7 +10,7 @@ describe('cost-check inputs', () => {
     expect(parseCostCheckInputs(reader({}), now)).toEqual({
       configPath: 'billing.config.yaml',
       period: { id: '2026-11', start: '2026-11-01', endExclusive: '2026-12-01', daysInMonth: 30 },
-      threshold: 800_000_000,
+      threshold: 0,
       metric: 'UnblendedCost',
       billingTable: '',
       snsTopicArn: '',
