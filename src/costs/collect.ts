@@ -91,7 +91,9 @@ function attribute(
       dayCount,
       options.period.daysInMonth,
     );
-    return costs.lookbackDays > 0 ? { ...summary, lookbackDaily: lookbackOf(costs, customer.match === undefined ? [...costs.lookbackByKey.keys()] : keys) } : summary;
+    return costs.lookbackDays > 0
+      ? { ...summary, lookbackDaily: lookbackOf(costs, customer.match === undefined ? [...costs.lookbackByKey.keys()] : keys) }
+      : summary;
   });
 
   const all = merge([...costs.byKey.values()], dayCount);
