@@ -91,9 +91,8 @@ function attribute(
       dayCount,
       options.period.daysInMonth,
     );
-    return costs.lookbackDays > 0
-      ? { ...summary, lookbackDaily: lookbackOf(costs, customer.match === undefined ? [...costs.lookbackByKey.keys()] : keys) }
-      : summary;
+    const lookbackDaily = lookbackOf(costs, customer.match === undefined ? [...costs.lookbackByKey.keys()] : keys);
+    return lookbackDaily ? { ...summary, lookbackDaily } : summary;
   });
 
   const all = merge([...costs.byKey.values()], dayCount);
@@ -135,10 +134,15 @@ function customerCosts(customer: Customer, parts: KeyCosts[], days: number, days
   };
 }
 
-/** The customer's keys' lookback days summed, one entry per lookback day (zero where nothing was spent). */
-function lookbackOf(costs: CostAccumulator, keys: readonly string[]): Micros[] {
+/**
+ * The customer's keys' lookback days summed, one entry per lookback day (zero where nothing was spent); undefined
+ * when none of its keys cost anything then, so that a customer new this month is not compared with days of zero.
+ */
+function lookbackOf(costs: CostAccumulator, keys: readonly string[]): Micros[] | undefined {
+  const parts = keys.map((key) => costs.lookbackByKey.get(key)).filter((days): days is Micros[] => days !== undefined);
+  if (parts.length === 0) return undefined;
   const lookback = new Array<number>(costs.lookbackDays).fill(0);
-  for (const key of keys) costs.lookbackByKey.get(key)?.forEach((amount, day) => (lookback[day] = (lookback[day] ?? 0) + amount));
+  for (const part of parts) part.forEach((amount, day) => (lookback[day] = (lookback[day] ?? 0) + amount));
   return lookback;
 }
 

@@ -17,7 +17,8 @@ export interface CustomerCosts {
    * The days just before the window, oldest first (the last one is the day before `window.start`), zero where
    * nothing was spent: read in the daily query early in a running month so that the anomaly detector has
    * `anomalies.lookbackDays` of history. Only a baseline: no cost, total, forecast, charge, alert or report figure
-   * includes them, and the JSON cost report leaves them out. Absent when no day before the window was read.
+   * includes them, and the JSON cost report leaves them out. Absent when no day before the window was read, or when
+   * the customer cost nothing on any of them (new this month: its baseline is then the month's days alone).
    */
   readonly lookbackDaily?: readonly Micros[];
 }

@@ -215,6 +215,16 @@ describe('early in a month: the baseline reaches into last month', () => {
     }
   });
 
+  it("does not compare a customer new this month with last month's days of nothing", async () => {
+    const rows = [...rowsOf('111111111111', '2026-10-01', '2027-01-01', usual), ...rowsOf('333333333333', '2026-12-01', '2027-01-01', usual)];
+    for (let day = 3; day <= 10; day++) {
+      const run = await decemberRun(rows, day);
+      expect(run.snapshot.customers.find((c) => c.customerId === 'initech')?.lookbackDaily, `run of 2026-12-${day}`).toBeUndefined();
+      expect(run.snapshot.customers.find((c) => c.customerId === 'acme')?.lookbackDaily).toBeDefined();
+      expect(run.anomalies.anomalies, `run of 2026-12-${day}`).toEqual([]);
+    }
+  });
+
   it('reads last month only when the judged day needs it, and never for the 1st, a closed month or detection off', () => {
     const running = (today: string) => dataWindow(monthPeriod(2026, 12), new Date(`${today}T06:00:00Z`));
     expect(baselineStart(running('2026-12-03'), defaults)).toBe('2026-11-04');
