@@ -10,8 +10,9 @@ import { monthPeriod } from '../../src/period.js';
 import { toCostReport } from '../../src/report/costReport.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { dynamoAlertMarkers } from '../../src/store/alertMarkers.js';
-import { sampleCostPages, type SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
+import { sampleCostCube, type SampleCostPage } from '../../scripts/demo/sampleCosts.mjs';
 import { createBillingTable } from '../support/billing.js';
+import { costCheckPages } from '../support/costPages.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { demoConfig } from '../support/snapshots.js';
 
@@ -19,15 +20,17 @@ const table = 'billing-test';
 const now = new Date('2026-11-14T06:00:00Z');
 const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', threshold: fromUnits(1500), dryRun: false } as const;
 
-/** The demo month to 13 November (a Friday), with Initech's last day at 4 times its usual cost when `planted`. */
+/**
+ * The pages of the cost check on 14 November: the month to the 13th (a Friday) by service, and each day by customer
+ * from 16 October, where the baseline of the 13th starts; Initech's 13th at 4 times its usual cost when `planted`.
+ */
 function pages(planted: boolean): SampleCostPage[] {
-  const result = sampleCostPages({ start: '2026-11-01', endExclusive: '2026-11-14', daysPerPage: 5 });
-  if (!planted) return result;
-  for (const group of result.at(-1)!.ResultsByTime.at(-1)!.Groups) {
-    const metric = group.Metrics.UnblendedCost!;
-    if (group.Keys[0] === '333333333333') metric.Amount = (Number(metric.Amount) * 4).toFixed(10);
+  const cube = sampleCostCube({ start: '2026-10-16', endExclusive: '2026-11-14' });
+  if (planted) {
+    const first = ((cube.days.length - 1) * cube.accounts.length + cube.accounts.indexOf('333333333333')) * cube.services.length;
+    for (let service = 0; service < cube.services.length; service++) cube.units[first + service]! *= 4;
   }
-  return result;
+  return costCheckPages(cube, demoConfig.allocation, { start: '2026-11-01', endExclusive: '2026-11-14' }, undefined, '2026-10-16');
 }
 
 let moto: Moto;
@@ -65,8 +68,10 @@ describe('cost anomalies in the cost check (moto: Cost Explorer, DynamoDB, SNS)'
   it('publishes a planted spike once per customer and day, with no extra Cost Explorer request', async () => {
     await moto.seedCostAndUsage(pages(true));
     const first = await runCostCheck(ports(), demoConfig, options);
-    expect(ceRequests).toBe(3);
-    expect(first.snapshot.costExplorerRequests).toBe(3);
+    // One page for each of the two queries, the baseline's October days included: no request of its own.
+    expect(ceRequests).toBe(2);
+    expect(first.snapshot.costExplorerRequests).toBe(2);
+    expect(first.snapshot.customers.find((c) => c.customerId === 'initech')?.lookbackDaily).toHaveLength(16);
     expect(first.anomalies.day).toBe('2026-11-13');
     expect(first.anomalies.anomalies.map((a) => `${a.customerId} ${a.day} ${a.status}`)).toEqual(['initech 2026-11-13 sent']);
 
