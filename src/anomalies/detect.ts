@@ -48,22 +48,45 @@ const DAY_MS = 86_400_000;
 
 /**
  * Judges the last complete day of a running month for every customer. A closed month is not judged: its last day
- * is old news by then. Pure: no request of any kind, only the snapshot's daily data.
+ * is old news by then. Pure: no request of any kind, only the snapshot's daily data, with each customer's
+ * `lookbackDaily` (the days before the window, when the cost check read them) in front of the month's days.
  */
 export function detectAnomalies(snapshot: CostSnapshot, settings: AnomalySettings): AnomalyScan {
   const { window } = snapshot;
   if (!settings.enabled || window.complete || window.start >= window.endExclusive) return { anomalies: [] };
   const day = addDays(window.endExclusive, -1);
-  const calendar = calendarOf(window.start, daysBetween(window.start, window.endExclusive));
+  const calendars = new Map<number, Calendar>();
+  const calendarFor = (lookbackDays: number) => {
+    let calendar = calendars.get(lookbackDays);
+    if (!calendar) {
+      calendar = calendarOf(addDays(window.start, -lookbackDays), lookbackDays + daysBetween(window.start, window.endExclusive));
+      calendars.set(lookbackDays, calendar);
+    }
+    return calendar;
+  };
   const anomalies = snapshot.customers
-    .map((customer) => judgeCustomer(customer, calendar, snapshot, settings))
+    .map((customer) => judgeCustomer(customer, calendarFor(customer.lookbackDaily?.length ?? 0), snapshot, settings))
     .filter((anomaly): anomaly is CostAnomaly => anomaly !== undefined)
     .sort((a, b) => b.actual - b.expected - (a.actual - a.expected) || a.customerId.localeCompare(b.customerId));
   return { day, anomalies };
 }
 
+/**
+ * The first day the baseline of the window's last day reaches back to, when that is before the window: the days
+ * the cost check should also read (early in a month, last month's). Undefined when no day is judged (detection off,
+ * a closed month, no complete day, the 1st) or the window already holds the whole baseline.
+ */
+export function baselineStart(window: CostSnapshot['window'], settings: AnomalySettings): string | undefined {
+  if (!settings.enabled || window.complete || window.start >= window.endExclusive) return undefined;
+  const day = addDays(window.endExclusive, -1);
+  if (isFirstOfMonth(day)) return undefined;
+  const start = addDays(day, -settings.lookbackDays);
+  return start < window.start ? start : undefined;
+}
+
 function judgeCustomer(customer: CustomerCosts, calendar: Calendar, snapshot: CostSnapshot, settings: AnomalySettings): CostAnomaly | undefined {
-  const verdict = judge(customer.daily, calendar, settings);
+  const amounts = customer.lookbackDaily ? [...customer.lookbackDaily, ...customer.daily] : customer.daily;
+  const verdict = judge(amounts, calendar, settings);
   if (!verdict) return undefined;
   return {
     period: snapshot.period,

@@ -1,6 +1,6 @@
 import { dispatchAlerts, type AlertMarkerStore, type AlertOutcome } from '../alerts/dispatch.js';
 import { crossedLevels } from '../alerts/evaluate.js';
-import { detectAnomalies } from '../anomalies/detect.js';
+import { baselineStart, detectAnomalies } from '../anomalies/detect.js';
 import { dispatchAnomalies } from '../anomalies/dispatch.js';
 import type { AnomalyResult } from '../anomalies/report.js';
 import { customerCharges, type CustomerCharge } from '../billing/charge.js';
@@ -9,6 +9,7 @@ import { collectCosts, type CollectOptions } from '../costs/collect.js';
 import type { CostExplorerPort } from '../costs/query.js';
 import type { CostSnapshot } from '../costs/types.js';
 import type { Publisher } from '../notify/sns.js';
+import { dataWindow } from '../period.js';
 
 export interface CostCheckPorts {
   readonly costExplorer: CostExplorerPort;
@@ -39,7 +40,9 @@ export async function runCostCheck(
   config: BillingConfig,
   options: CollectOptions & { readonly dryRun: boolean },
 ): Promise<CostCheckResult> {
-  const snapshot = await collectCosts(ports.costExplorer, config, options);
+  // Early in a month the anomaly baseline reaches into last month: the daily query reads those days too.
+  const lookbackStart = baselineStart(dataWindow(options.period, options.now), config.anomalies);
+  const snapshot = await collectCosts(ports.costExplorer, config, lookbackStart === undefined ? options : { ...options, lookbackStart });
   const alerts = await dispatchAlerts(crossedLevels(snapshot, config), {
     markers: ports.markers,
     publish: options.dryRun ? undefined : ports.publish,

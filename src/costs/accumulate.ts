@@ -11,18 +11,33 @@ export interface KeyCosts {
 
 /**
  * Streams Cost Explorer groups into per-key sums without keeping the rows: the window's per-service totals set the
- * cost, the daily totals only spread it over the days. Memory grows with keys x (services + days).
+ * cost, the daily totals only spread it over the days. Memory grows with keys x (services + days + lookback days).
  */
 export class CostAccumulator {
   readonly byKey = new Map<string, KeyCosts>();
+  /**
+   * Per key, the daily totals of the `lookbackDays` days just before the window, oldest first: a baseline for the
+   * anomaly detector, kept apart so that they never reach a cost, total, forecast, unit or `estimated` flag.
+   */
+  readonly lookbackByKey = new Map<string, Micros[]>();
   readonly units = new Set<string>();
   estimated = false;
+  readonly lookbackDays: number;
   private readonly days: number;
   private readonly startMs: number;
 
-  constructor(readonly window: { start: string; endExclusive: string }) {
+  constructor(
+    readonly window: { start: string; endExclusive: string },
+    lookbackStart: string = window.start,
+  ) {
     this.days = daysBetween(window.start, window.endExclusive);
+    this.lookbackDays = Math.max(0, daysBetween(lookbackStart, window.start));
     this.startMs = Date.parse(window.start);
+  }
+
+  /** A period of an answer is marked Estimated; the lookback days before the window do not count. */
+  markEstimated(periodStart: string): void {
+    if (periodStart >= this.window.start) this.estimated = true;
   }
 
   /** One group of the MONTHLY query: a key's total for one service over the window. */
@@ -34,14 +49,30 @@ export class CostAccumulator {
     costs.services.set(service, (costs.services.get(service) ?? 0) + micros);
   }
 
-  /** One group of the DAILY query: a key's total for one day. A day outside the window is ignored. */
+  /**
+   * One group of the DAILY query: a key's total for one day. A lookback day goes to `lookbackByKey`; any other day
+   * outside the window is ignored.
+   */
   addDay(key: string, date: string, amount: string, unit: string): void {
+    const day = Math.round((Date.parse(date) - this.startMs) / 86_400_000);
+    if (day < 0) return this.addLookbackDay(key, this.lookbackDays + day, amount);
+    if (day >= this.days) return;
     const micros = this.parse(amount, unit);
     if (micros === 0) return;
-    const day = Math.round((Date.parse(date) - this.startMs) / 86_400_000);
-    if (day < 0 || day >= this.days) return;
     const costs = this.costsOf(key);
     costs.daily[day] = (costs.daily[day] ?? 0) + micros;
+  }
+
+  private addLookbackDay(key: string, index: number, amount: string): void {
+    if (index < 0) return;
+    const micros = parseCostAmount(amount);
+    if (micros === 0) return;
+    let lookback = this.lookbackByKey.get(key);
+    if (!lookback) {
+      lookback = new Array<number>(this.lookbackDays).fill(0);
+      this.lookbackByKey.set(key, lookback);
+    }
+    lookback[index] = (lookback[index] ?? 0) + micros;
   }
 
   private parse(amount: string, unit: string): Micros {

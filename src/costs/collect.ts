@@ -14,6 +14,12 @@ export interface CollectOptions {
   readonly threshold: Micros;
   /** Also ask AWS GetCostForecast for the total (one more request, $0.01). */
   readonly awsForecast?: boolean;
+  /**
+   * The first day the anomaly detector's baseline needs ("2026-10-06"). When it is before the window of a running
+   * month, the daily query starts there (more pages of the same query, no other request) and each customer gets
+   * those days as `lookbackDaily`, apart from every cost and figure of the period.
+   */
+  readonly lookbackStart?: string;
 }
 
 /**
@@ -22,10 +28,11 @@ export interface CollectOptions {
  */
 export async function collectCosts(costExplorer: CostExplorerPort, config: BillingConfig, options: CollectOptions): Promise<CostSnapshot> {
   const window = dataWindow(options.period, options.now);
-  const costs = new CostAccumulator(window);
+  const lookbackStart = !window.complete && options.lookbackStart !== undefined && options.lookbackStart < window.start ? options.lookbackStart : window.start;
+  const costs = new CostAccumulator(window, lookbackStart);
   let requests = 0;
   if (window.start < window.endExclusive) {
-    const queries = buildCostQueries(config.allocation, window, options.metric, config.excludeRecordTypes);
+    const queries = buildCostQueries(config.allocation, window, options.metric, config.excludeRecordTypes, lookbackStart);
     const keyOf = (keys: readonly string[]) => (config.allocation.kind === 'NONE' ? '' : groupValue(config.allocation, keys[0] ?? ''));
     const serviceIndex = config.allocation.kind === 'NONE' ? 0 : 1;
     requests += await readPages(costExplorer, queries.byService, costs, (group) =>
@@ -59,7 +66,7 @@ async function readPages(
     const page = await costExplorer.getCostAndUsage(query, token);
     requests++;
     for (const period of page.periods) {
-      if (period.estimated) costs.estimated = true;
+      if (period.estimated) costs.markEstimated(period.start);
       for (const group of period.groups) add(group, period.start);
     }
     token = page.nextPageToken || undefined;
@@ -78,12 +85,14 @@ function attribute(
   const customers = config.customers.map((customer) => {
     const keys = customer.match === undefined ? [...costs.byKey.keys()] : [customer.match];
     keys.forEach((key) => claimed.add(key));
-    return customerCosts(
+    const summary = customerCosts(
       customer,
       keys.map((key) => costs.byKey.get(key)).filter((c): c is KeyCosts => c !== undefined),
       dayCount,
       options.period.daysInMonth,
     );
+    const lookbackDaily = lookbackOf(costs, customer.match === undefined ? [...costs.lookbackByKey.keys()] : keys);
+    return lookbackDaily ? { ...summary, lookbackDaily } : summary;
   });
 
   const all = merge([...costs.byKey.values()], dayCount);
@@ -123,6 +132,18 @@ function customerCosts(customer: Customer, parts: KeyCosts[], days: number, days
     services: sortedServices(merged.services),
     daily: merged.daily,
   };
+}
+
+/**
+ * The customer's keys' lookback days summed, one entry per lookback day (zero where nothing was spent); undefined
+ * when none of its keys cost anything then, so that a customer new this month is not compared with days of zero.
+ */
+function lookbackOf(costs: CostAccumulator, keys: readonly string[]): Micros[] | undefined {
+  const parts = keys.map((key) => costs.lookbackByKey.get(key)).filter((days): days is Micros[] => days !== undefined);
+  if (parts.length === 0) return undefined;
+  const lookback = new Array<number>(costs.lookbackDays).fill(0);
+  for (const part of parts) part.forEach((amount, day) => (lookback[day] = (lookback[day] ?? 0) + amount));
+  return lookback;
 }
 
 function merge(parts: readonly KeyCosts[], days: number): KeyCosts {

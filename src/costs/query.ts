@@ -35,27 +35,33 @@ export type CostMetric = (typeof COST_METRICS)[number];
 export interface CostQueries {
   /** The window's total per customer and service: MONTHLY, grouped by the allocation dimension and SERVICE. */
   readonly byService: CostQuery;
-  /** Each day's total per customer: DAILY, grouped by the allocation dimension only. */
+  /**
+   * Each day's total per customer: DAILY, grouped by the allocation dimension only. It may start before the window
+   * (`dailyStart`) to read the anomaly detector's baseline days in the same query.
+   */
   readonly daily: CostQuery;
 }
 
 /**
  * Two queries for every customer, each asking only for what the report, alerts, forecast and billing use: per
  * customer the window's services (customers x services groups) and its days (customers x days groups), instead of
- * every customer x service x day. The requests grow with the data's pages, never one per customer.
+ * every customer x service x day. The requests grow with the data's pages, never one per customer. `dailyStart`
+ * (before the window's start) makes the daily query also read the days just before the window: more groups in its
+ * pages, never another query.
  */
 export function buildCostQueries(
   allocation: Allocation,
   window: { start: string; endExclusive: string },
   metric: CostMetric,
   excludeRecordTypes: readonly string[],
+  dailyStart: string = window.start,
 ): CostQueries {
   const service = { type: 'DIMENSION', key: 'SERVICE' } as const;
   const byCustomer = customerDimension(allocation);
   const common = { start: window.start, endExclusive: window.endExclusive, metric, excludeRecordTypes };
   return {
     byService: { ...common, granularity: 'MONTHLY', groupBy: byCustomer ? [byCustomer, service] : [service] },
-    daily: { ...common, granularity: 'DAILY', groupBy: byCustomer ? [byCustomer] : [] },
+    daily: { ...common, start: dailyStart < window.start ? dailyStart : window.start, granularity: 'DAILY', groupBy: byCustomer ? [byCustomer] : [] },
   };
 }
 

@@ -13,6 +13,14 @@ export interface CustomerCosts {
   readonly services: ReadonlyArray<{ readonly service: string; readonly amount: Micros }>;
   /** One entry per day of the window, oldest first, zero where nothing was spent. */
   readonly daily: readonly Micros[];
+  /**
+   * The days just before the window, oldest first (the last one is the day before `window.start`), zero where
+   * nothing was spent: read in the daily query early in a running month so that the anomaly detector has
+   * `anomalies.lookbackDays` of history. Only a baseline: no cost, total, forecast, charge, alert or report figure
+   * includes them, and the JSON cost report leaves them out. Absent when no day before the window was read, or when
+   * the customer cost nothing on any of them (new this month: its baseline is then the month's days alone).
+   */
+  readonly lookbackDaily?: readonly Micros[];
 }
 
 /** Everything the cost check learned about one billing period; the JSON cost report is its serialised form. */

@@ -20,16 +20,17 @@ const table = 'billing-test';
 const now = new Date('2026-11-14T06:00:00Z');
 const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', threshold: fromUnits(1500), dryRun: false } as const;
 
-/** The demo month to 13 November (a Friday), with Initech's last day at 4 times its usual cost when `planted`. */
+/**
+ * The pages of the cost check on 14 November: the month to the 13th (a Friday) by service, and each day by customer
+ * from 16 October, where the baseline of the 13th starts; Initech's 13th at 4 times its usual cost when `planted`.
+ */
 function pages(planted: boolean): SampleCostPage[] {
-  const window = { start: '2026-11-01', endExclusive: '2026-11-14' };
-  const cube = sampleCostCube(window);
+  const cube = sampleCostCube({ start: '2026-10-16', endExclusive: '2026-11-14' });
   if (planted) {
-    // The cube's units are laid out day by day, then account by account, then service by service.
     const first = ((cube.days.length - 1) * cube.accounts.length + cube.accounts.indexOf('333333333333')) * cube.services.length;
     for (let service = 0; service < cube.services.length; service++) cube.units[first + service]! *= 4;
   }
-  return costCheckPages(cube, { kind: 'LINKED_ACCOUNT' }, window, 50);
+  return costCheckPages(cube, demoConfig.allocation, { start: '2026-11-01', endExclusive: '2026-11-14' }, undefined, '2026-10-16');
 }
 
 let moto: Moto;
@@ -65,13 +66,12 @@ const anomalyMessages = async () => (await moto.snsMessages()).filter((m) => m.a
 
 describe('cost anomalies in the cost check (moto: Cost Explorer, DynamoDB, SNS)', () => {
   it('publishes a planted spike once per customer and day, with no extra Cost Explorer request', async () => {
-    const seeded = pages(true);
-    await moto.seedCostAndUsage(seeded);
+    await moto.seedCostAndUsage(pages(true));
     const first = await runCostCheck(ports(), demoConfig, options);
-    // Exactly the cost check's own pages: the anomaly pass reads the daily data already fetched.
-    expect(seeded.length).toBeGreaterThan(2);
-    expect(ceRequests).toBe(seeded.length);
-    expect(first.snapshot.costExplorerRequests).toBe(seeded.length);
+    // One page for each of the two queries, the baseline's October days included: no request of its own.
+    expect(ceRequests).toBe(2);
+    expect(first.snapshot.costExplorerRequests).toBe(2);
+    expect(first.snapshot.customers.find((c) => c.customerId === 'initech')?.lookbackDaily).toHaveLength(16);
     expect(first.anomalies.day).toBe('2026-11-13');
     expect(first.anomalies.anomalies.map((a) => `${a.customerId} ${a.day} ${a.status}`)).toEqual(['initech 2026-11-13 sent']);
 

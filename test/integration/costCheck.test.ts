@@ -19,8 +19,16 @@ const table = 'billing-test';
 const now = new Date('2026-11-15T06:00:00Z');
 const options = { period: monthPeriod(2026, 11), now, metric: 'UnblendedCost', threshold: fromUnits(1500), dryRun: false } as const;
 const window = { start: '2026-11-01', endExclusive: '2026-11-15' };
-// 6 accounts x 20 services over the window in 3 pages of 50 groups, then 6 accounts x 14 days in 2 pages.
-const pages = costCheckPages(sampleCostCube(window), { kind: 'LINKED_ACCOUNT' }, window, 50);
+// The anomaly baseline of 14 November reaches back 28 days: the daily query starts on 17 October.
+const lookbackStart = '2026-10-17';
+// 6 accounts x 20 services over the window in 3 pages of 50 groups, then 6 accounts x 29 days in 4 pages.
+const pages = costCheckPages(
+  sampleCostCube({ start: lookbackStart, endExclusive: window.endExclusive }),
+  { kind: 'LINKED_ACCOUNT' },
+  window,
+  50,
+  lookbackStart,
+);
 
 let moto: Moto;
 let aws: AwsClients;
@@ -56,7 +64,7 @@ const ports = () => ({
 describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
   it('follows NextPageToken through every page and sums exactly', async () => {
     const { snapshot } = await runCostCheck(ports(), demoConfig, options);
-    expect(snapshot.costExplorerRequests).toBe(5);
+    expect(snapshot.costExplorerRequests).toBe(7);
     const byService = pages.slice(0, 3).flatMap((p) => p.ResultsByTime.flatMap((d) => d.Groups.map((g) => parseAmount(g.Metrics.UnblendedCost!.Amount))));
     expect(byService).toHaveLength(120);
     expect(snapshot.total.cost).toBe(sum(byService));
@@ -66,7 +74,10 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
       'MONTHLY page-2',
       'DAILY undefined',
       'DAILY page-1',
+      'DAILY page-2',
+      'DAILY page-3',
     ]);
+    expect(snapshot.customers.find((c) => c.customerId === 'acme')?.lookbackDaily).toHaveLength(15);
   });
 
   it('sends the record-type exclusion and grouping that the config asks for', async () => {
@@ -84,7 +95,12 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
         { Type: 'DIMENSION', Key: 'SERVICE' },
       ],
     });
-    expect(JSON.parse(sentBodies[3]!)).toMatchObject({ ...common, Granularity: 'DAILY', GroupBy: [{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }] });
+    expect(JSON.parse(sentBodies[3]!)).toMatchObject({
+      ...common,
+      TimePeriod: { Start: lookbackStart, End: '2026-11-15' },
+      Granularity: 'DAILY',
+      GroupBy: [{ Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' }],
+    });
   });
 
   it('publishes each level reached once with filterable attributes; a second run sends nothing new', async () => {

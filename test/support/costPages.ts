@@ -73,10 +73,17 @@ export function cubeCostExplorer(cube: SampleCostCube, options: { groupsPerPage?
 }
 
 /**
- * Every page the cost check asks for, in the order it asks (services over the window, then days), for seeding a
- * Cost Explorer emulator that answers each new request with the next result.
+ * Every page the cost check asks for, in the order it asks (services over the window, then days, from `dailyStart`
+ * when the anomaly baseline reaches before the window), for seeding a Cost Explorer emulator that answers each new
+ * request with the next result.
  */
-export function costCheckPages(cube: SampleCostCube, allocation: Allocation, window: { start: string; endExclusive: string }, groupsPerPage?: number) {
-  const queries = buildCostQueries(allocation, window, 'UnblendedCost', []);
+export function costCheckPages(
+  cube: SampleCostCube,
+  allocation: Allocation,
+  window: { start: string; endExclusive: string },
+  groupsPerPage?: number,
+  dailyStart?: string,
+) {
+  const queries = buildCostQueries(allocation, window, 'UnblendedCost', [], dailyStart);
   return [queries.byService, queries.daily].flatMap((query) => allCostAndUsagePages(cube, toInput(query), groupsPerPage));
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies, expectedCost, judgeLastDay, type AnomalySettings, type DailySeries } from '../../../src/anomalies/detect.js';
+import { baselineStart, detectAnomalies, expectedCost, judgeLastDay, type AnomalySettings, type DailySeries } from '../../../src/anomalies/detect.js';
 import { validateBillingConfig } from '../../../src/config/load.js';
 import { collectCosts } from '../../../src/costs/collect.js';
 import type { CostSnapshot } from '../../../src/costs/types.js';
 import { fromUnits, type Micros } from '../../../src/money.js';
-import { monthPeriod } from '../../../src/period.js';
+import { runCostCheck } from '../../../src/costCheck/run.js';
+import { dataWindow, monthPeriod } from '../../../src/period.js';
 import { sampleCostCube, type SampleCostCube } from '../../../scripts/demo/sampleCosts.mjs';
-import { cubeCostExplorer } from '../../support/costPages.js';
+import { cubeCostExplorer, cubeFromRows, type CostRow } from '../../support/costPages.js';
 import { demoConfig } from '../../support/snapshots.js';
 
 const defaults: AnomalySettings = demoConfig.anomalies;
@@ -147,22 +148,131 @@ describe('cost anomaly detection', () => {
   });
 });
 
+/** Rows of one account and service from `start` to `endExclusive`, costing `cost(date)` units a day. */
+function rowsOf(account: string, start: string, endExclusive: string, cost: (date: Date) => number): CostRow[] {
+  const rows: CostRow[] = [];
+  for (let t = Date.parse(start); t < Date.parse(endExclusive); t += 86_400_000) {
+    const date = new Date(t);
+    rows.push({ account, service: 'Amazon Elastic Compute Cloud - Compute', date: date.toISOString().slice(0, 10), amount: cost(date).toFixed(4) });
+  }
+  return rows;
+}
+
+/** The cost check's anomalies on `day` of December 2026 (run at 06:00 UTC), costs read from `rows`. */
+async function decemberRun(rows: readonly CostRow[], day: number) {
+  const cube = cubeFromRows(rows, { start: '2026-10-01', endExclusive: '2027-01-01' });
+  const { port, queries } = cubeCostExplorer(cube);
+  const now = new Date(Date.UTC(2026, 11, day, 6));
+  const result = await runCostCheck({ costExplorer: port }, demoConfig, {
+    period: monthPeriod(2026, 12),
+    now,
+    metric: 'UnblendedCost',
+    threshold: 0,
+    dryRun: true,
+  });
+  return { ...result, queries };
+}
+
+describe('early in a month: the baseline reaches into last month', () => {
+  // 900 of monthly fees on every 1st; 100 on weekdays and 40 on weekends otherwise.
+  const usual = (date: Date) => (date.getUTCDate() === 1 ? 900 : isWeekend(date) ? 40 : 100);
+
+  it("finds a spike on the 2nd (judged in the run of the 3rd) against last month's same weekdays", async () => {
+    const rows = [
+      ...rowsOf('111111111111', '2026-10-01', '2027-01-01', usual),
+      ...rowsOf('333333333333', '2026-10-01', '2027-01-01', (date) => (date.toISOString().startsWith('2026-12-02') ? 400 : usual(date))),
+    ];
+    const run = await decemberRun(rows, 3);
+    expect(run.anomalies.day).toBe('2026-12-02');
+    expect(run.anomalies.anomalies).toMatchObject([{ customerId: 'initech', day: '2026-12-02', expected: $(100), actual: $(400) }]);
+    // Only the daily query reaches back: to 28 days before the judged Wednesday (4 November, four Wednesdays).
+    expect(run.queries.map((q) => `${q.query.granularity} ${q.query.start} ${q.query.endExclusive}`)).toEqual([
+      'MONTHLY 2026-12-01 2026-12-03',
+      'DAILY 2026-11-04 2026-12-03',
+    ]);
+    expect(run.snapshot.customers.find((c) => c.customerId === 'initech')?.lookbackDaily).toHaveLength(27);
+    // With the month's days alone (two of them), nothing could be judged.
+    const monthOnly = detectAnomalies(
+      { ...run.snapshot, customers: run.snapshot.customers.map(({ lookbackDaily: _, ...customer }) => customer) },
+      demoConfig.anomalies,
+    );
+    expect(monthOnly.anomalies).toEqual([]);
+  });
+
+  it('does not flag weekends, month starts, weekly rhythms or a steady climb on any day of the month', async () => {
+    const rows = [
+      ...rowsOf('111111111111', '2026-10-01', '2027-01-01', usual),
+      ...rowsOf('222222222222', '2026-10-01', '2027-01-01', (date) => (date.getUTCDate() === 1 ? 2500 : date.getUTCDay() === 1 ? 260 : 100)),
+      ...rowsOf('333333333333', '2026-10-01', '2027-01-01', (date) => {
+        const day = (Date.parse(date.toISOString()) - Date.parse('2026-10-01')) / 86_400_000;
+        return 50 * 1.03 ** day * (isWeekend(date) ? 0.6 : 1);
+      }),
+      ...rowsOf('444444444444', '2026-10-01', '2027-01-01', (date) => (date.getUTCDay() === 6 ? 400 : isWeekend(date) ? 30 : 100)),
+    ];
+    for (let day = 2; day <= 31; day++) {
+      const run = await decemberRun(rows, day);
+      expect(run.anomalies.anomalies, `run of 2026-12-${day}`).toEqual([]);
+    }
+  });
+
+  it("does not compare a customer new this month with last month's days of nothing", async () => {
+    const rows = [...rowsOf('111111111111', '2026-10-01', '2027-01-01', usual), ...rowsOf('333333333333', '2026-12-01', '2027-01-01', usual)];
+    for (let day = 3; day <= 10; day++) {
+      const run = await decemberRun(rows, day);
+      expect(run.snapshot.customers.find((c) => c.customerId === 'initech')?.lookbackDaily, `run of 2026-12-${day}`).toBeUndefined();
+      expect(run.snapshot.customers.find((c) => c.customerId === 'acme')?.lookbackDaily).toBeDefined();
+      expect(run.anomalies.anomalies, `run of 2026-12-${day}`).toEqual([]);
+    }
+  });
+
+  it('reads last month only when the judged day needs it, and never for the 1st, a closed month or detection off', () => {
+    const running = (today: string) => dataWindow(monthPeriod(2026, 12), new Date(`${today}T06:00:00Z`));
+    expect(baselineStart(running('2026-12-03'), defaults)).toBe('2026-11-04');
+    expect(baselineStart(running('2026-12-29'), defaults)).toBe('2026-11-30');
+    expect(baselineStart(running('2026-12-30'), defaults)).toBeUndefined(); // the 1st to the 28th are in the month
+    expect(baselineStart(running('2026-12-02'), defaults)).toBeUndefined(); // judges the 1st: nothing is judged
+    expect(baselineStart(running('2026-12-01'), defaults)).toBeUndefined();
+    expect(baselineStart(running('2026-12-03'), { ...defaults, lookbackDays: 7 })).toBe('2026-11-25');
+    expect(baselineStart(running('2026-12-03'), { ...defaults, enabled: false })).toBeUndefined();
+    expect(baselineStart(dataWindow(monthPeriod(2026, 11), new Date('2026-12-03T06:00:00Z')), defaults)).toBeUndefined();
+  });
+});
+
 describe('cost anomalies on the demo data', () => {
   const period = monthPeriod(2026, 11);
 
+  /** The cost check's scan on `day` of November, the demo data running from 1 October so the baseline can reach it. */
   async function demoScan(day: number, plant?: (cube: SampleCostCube) => void) {
     const now = new Date(Date.UTC(2026, 10, day, 6));
-    const cube = sampleCostCube({ start: period.start, endExclusive: now.toISOString().slice(0, 10) });
+    const cube = sampleCostCube({ start: '2026-10-01', endExclusive: now.toISOString().slice(0, 10) });
     plant?.(cube);
-    const snapshot = await collectCosts(cubeCostExplorer(cube).port, demoConfig, { period, now, metric: 'UnblendedCost', threshold: $(2000) });
+    const lookbackStart = baselineStart(dataWindow(period, now), demoConfig.anomalies);
+    const snapshot = await collectCosts(cubeCostExplorer(cube).port, demoConfig, {
+      period,
+      now,
+      metric: 'UnblendedCost',
+      threshold: $(2000),
+      ...(lookbackStart === undefined ? {} : { lookbackStart }),
+    });
     return detectAnomalies(snapshot, demoConfig.anomalies);
   }
 
-  it('finds none on any day of the month', async () => {
+  it("finds none on any day of the month, last month's days included early in it", async () => {
     for (let day = 2; day <= 30; day++) {
       const scan = await demoScan(day);
+      expect(scan.day, `day ${day}`).toBe(`2026-11-${String(day - 1).padStart(2, '0')}`);
       expect(scan.anomalies, `day ${day}`).toEqual([]);
     }
+  });
+
+  it("finds a spike planted on the 2nd, from October's days", async () => {
+    const scan = await demoScan(3, (cube) => {
+      const lastDay = cube.days.length - 1;
+      const first = (lastDay * cube.accounts.length + cube.accounts.indexOf('333333333333')) * cube.services.length;
+      for (let service = 0; service < cube.services.length; service++) cube.units[first + service]! *= 4;
+    });
+    expect(scan.day).toBe('2026-11-02');
+    expect(scan.anomalies.map((a) => a.customerId)).toEqual(['initech']);
   });
 
   it('finds the one spike planted: a customer spending 4 times its usual on the last day', async () => {

@@ -112,6 +112,23 @@ describe('CostAccumulator', () => {
     expect(k.daily).toHaveLength(14);
   });
 
+  it('keeps the lookback days before the window apart: no cost, day, unit or estimated flag of the window', () => {
+    const costs = new CostAccumulator(window, '2026-10-29');
+    expect(costs.lookbackDays).toBe(3);
+    costs.addDay('k', '2026-10-28', '9', 'USD'); // before the lookback: ignored
+    costs.addDay('k', '2026-10-29', '1', 'EUR');
+    costs.addDay('k', '2026-10-31', '2.5', 'EUR');
+    costs.addDay('only-before', '2026-10-30', '4', 'EUR');
+    costs.markEstimated('2026-10-29');
+    expect(costs.lookbackByKey.get('k')).toEqual([1_000_000, 0, 2_500_000]);
+    expect(costs.lookbackByKey.get('only-before')).toEqual([0, 4_000_000, 0]);
+    expect(costs.byKey.size).toBe(0);
+    expect(costs.units.size).toBe(0);
+    expect(costs.estimated).toBe(false);
+    costs.markEstimated('2026-11-01');
+    expect(costs.estimated).toBe(true);
+  });
+
   it('starts not estimated; the caller sets the flag', () => {
     const costs = new CostAccumulator(window);
     costs.addService('k', EC2, '1', 'USD');

@@ -10,6 +10,9 @@ import { allCostAndUsagePages, sampleCostCube } from '../../../scripts/demo/samp
 import { toInput } from '../../../src/aws/costExplorer.js';
 import { cubeCostExplorer, cubeFromRows, oneDay } from '../../support/costPages.js';
 import { readFileSync } from 'node:fs';
+import { crossedLevels } from '../../../src/alerts/evaluate.js';
+import { customerCharges } from '../../../src/billing/charge.js';
+import { toCostReport } from '../../../src/report/costReport.js';
 
 const demoConfig = parseBillingConfig(readFileSync('scripts/demo/billing.config.yaml', 'utf8'));
 const period = monthPeriod(2026, 11);
@@ -113,6 +116,52 @@ describe('collecting costs', () => {
       type: 'TAG',
       key: 'customer',
     });
+  });
+
+  it('reads the lookback days in the same daily query and changes no billed or reported figure', async () => {
+    const twoMonths = sampleCostCube({ start: '2026-10-01', endExclusive: '2026-11-15' });
+    const plain = cubeCostExplorer(twoMonths, paging);
+    const withLookback = cubeCostExplorer(twoMonths, paging);
+    const without = await collectCosts(plain.port, demoConfig, options);
+    const snapshot = await collectCosts(withLookback.port, demoConfig, { ...options, lookbackStart: '2026-10-18' });
+
+    // Same two queries; only the daily one starts earlier, so it has more pages (6 x 28 days = 168 groups: 4 pages).
+    expect(withLookback.queries.map((q) => `${q.query.granularity} ${q.query.start} ${q.token ?? 'first'}`)).toEqual([
+      'MONTHLY 2026-11-01 first',
+      'MONTHLY 2026-11-01 page-1',
+      'MONTHLY 2026-11-01 page-2',
+      'DAILY 2026-10-18 first',
+      'DAILY 2026-10-18 page-1',
+      'DAILY 2026-10-18 page-2',
+      'DAILY 2026-10-18 page-3',
+    ]);
+    expect(plain.queries.filter((q) => q.query.granularity === 'DAILY').map((q) => q.query.start)).toEqual(['2026-11-01', '2026-11-01']);
+    expect(snapshot.costExplorerRequests).toBe(without.costExplorerRequests + 2);
+
+    // Every figure of the period is the same: costs, totals, forecasts, daily arrays, charges, alerts, the JSON report.
+    const withoutLookback = { ...snapshot, customers: snapshot.customers.map(({ lookbackDaily: _, ...customer }) => customer) };
+    expect({ ...withoutLookback, costExplorerRequests: 0 }).toEqual({ ...without, costExplorerRequests: 0 });
+    expect(customerCharges(snapshot, demoConfig.customers)).toEqual(customerCharges(without, demoConfig.customers));
+    expect(crossedLevels(snapshot, demoConfig)).toEqual(crossedLevels(without, demoConfig));
+    expect({ ...toCostReport(snapshot, demoConfig), costExplorerRequests: 0 }).toEqual({ ...toCostReport(without, demoConfig), costExplorerRequests: 0 });
+    expect(JSON.stringify(toCostReport(snapshot, demoConfig))).not.toContain('lookback');
+
+    // The lookback days are October's 18th to 31st, as a closed October reads them.
+    const october = await collectCosts(cubeCostExplorer(twoMonths).port, demoConfig, { ...options, period: monthPeriod(2026, 10) });
+    for (const customer of snapshot.customers) {
+      const octoberDaily = october.customers.find((c) => c.customerId === customer.customerId)!.daily;
+      expect(customer.lookbackDaily, customer.customerId).toEqual(octoberDaily.slice(17));
+    }
+  });
+
+  it('reads no lookback day for a closed month, nor without a lookback start before the window', async () => {
+    const closed = cubeCostExplorer(cube);
+    const snapshot = await collectCosts(closed.port, demoConfig, { ...options, period: monthPeriod(2026, 10), lookbackStart: '2026-09-20' });
+    expect(closed.queries.map((q) => q.query.start)).toEqual(['2026-10-01', '2026-10-01']);
+    expect(snapshot.customers.every((c) => c.lookbackDaily === undefined)).toBe(true);
+    const late = cubeCostExplorer(cube);
+    await collectCosts(late.port, demoConfig, { ...options, lookbackStart: '2026-11-03' });
+    expect(late.queries.map((q) => q.query.start)).toEqual(['2026-11-01', '2026-11-01']);
   });
 
   it('makes no request on the 1st, when the month has no complete day yet', async () => {
