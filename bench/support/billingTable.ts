@@ -1,34 +1,11 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
+import { billingTableDefinition } from '../../test/support/billingTableDefinition.js';
 
 export const BENCH_CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' } as const;
 
-/** The billing table as infrastructure.yaml declares it, on a DynamoDB emulator. */
+/** The billing table as infrastructure.yaml declares it, on a DynamoDB emulator (no test runner loaded). */
 export async function createBillingTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS });
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({
-        AttributeName: name,
-        AttributeType: 'S',
-      })),
-      KeySchema: [
-        { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
-        { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_CUSTOMER_INDEX.name,
-          KeySchema: [
-            { AttributeName: BY_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
-            { AttributeName: BY_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await client.send(new CreateTableCommand(billingTableDefinition(tableName)));
   client.destroy();
 }

@@ -9,8 +9,8 @@ import { fromUnits, parseAmount, sum } from '../../src/money.js';
 import { parsePeriod } from '../../src/period.js';
 import { stripeBilling, type StripeBillingOptions } from '../../src/stripe/billing.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { billingTableDefinition } from './billingTableDefinition.js';
 import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from './moto.js';
 import { startStripeServer, type StripeTestServer } from './stripeServer.js';
 
@@ -23,30 +23,7 @@ export function documentClient(endpoint: string): DynamoDBDocumentClient {
 }
 
 export async function createBillingTable(dynamo: DynamoDBDocumentClient, tableName: string): Promise<void> {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [BILLING_TABLE_KEYS.partition, BILLING_TABLE_KEYS.sort, BY_CUSTOMER_INDEX.partition, BY_CUSTOMER_INDEX.sort].map((name) => ({
-        AttributeName: name,
-        AttributeType: 'S',
-      })),
-      KeySchema: [
-        { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
-        { AttributeName: BILLING_TABLE_KEYS.sort, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_CUSTOMER_INDEX.name,
-          KeySchema: [
-            { AttributeName: BY_CUSTOMER_INDEX.partition, KeyType: 'HASH' },
-            { AttributeName: BY_CUSTOMER_INDEX.sort, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await dynamo.send(new CreateTableCommand(billingTableDefinition(tableName)));
 }
 
 export async function scanTable(dynamo: DynamoDBDocumentClient, tableName: string): Promise<Array<Record<string, unknown>>> {
