@@ -96,8 +96,7 @@ export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: 
 }
 
 const FREE_OR_EXPIRED = 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs)';
-const FREE_OR_EXPIRED_WITHOUT_NOTIFICATION =
-  'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs AND attribute_not_exists(notification))';
+const FREE_OR_EXPIRED_WITHOUT_NOTIFICATION = 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs AND attribute_not_exists(notification))';
 
 function recordedOn(marker: WebhookEventMarker): RecordedOutcome | undefined {
   if (marker.effectApplied === undefined) return undefined;
@@ -208,8 +207,7 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const stored = (itemOnConditionFailure(error) ?? (await readInvoice(dynamo, billingTable, update.invoiceId))) as
-          | Pick<InvoiceRecord & InvoiceWebhookFields, 'status' | 'customerId' | 'lastEventId'>
-          | undefined;
+          Pick<InvoiceRecord & InvoiceWebhookFields, 'status' | 'customerId' | 'lastEventId'> | undefined;
         if (!stored) return { applied: false };
         const customer = stored.customerId ? { customerId: stored.customerId } : {};
         if (stored.lastEventId === update.eventId) return { applied: true, previous: { status: stored.status, lastEventId: update.eventId, ...customer } };
@@ -240,8 +238,7 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
         if (!isConditionFailure(error)) throw error;
         const stored = (itemOnConditionFailure(error) ??
           (await dynamo.send(new GetCommand({ TableName: subscriptionsTable, Key: subscriptionKey(state.subscriptionId), ConsistentRead: true }))).Item) as
-          | Pick<SubscriptionRecord, 'lastEventId'>
-          | undefined;
+          Pick<SubscriptionRecord, 'lastEventId'> | undefined;
         return { applied: stored?.lastEventId === state.lastEventId };
       }
     },
