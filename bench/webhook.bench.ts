@@ -3,13 +3,14 @@
 // Bounded: a fixed number of events, and every loop also stops after a time budget.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import Stripe from 'stripe';
+import { isConditionFailure } from '../src/store/conditions.js';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../src/webhooks/service.js';
@@ -21,6 +22,7 @@ import { measureSection } from './markdown.js';
 
 const SECRET = 'whsec_benchSecret0123456789';
 const THROUGHPUT_EVENTS = 1000;
+const WARM_UP_EVENTS = 20;
 const OVERHEAD_EVENTS = 5000;
 const COLD_LOADS = 7;
 const BUDGET_MS = 15_000;
@@ -113,12 +115,103 @@ function coldLoads(bundle: string, dir: string): { loadMs: number; processMs: nu
   return { loadMs: median(loads), processMs: median(processes), baselineMs: median(baselines) };
 }
 
-async function throughput(bundle: string): Promise<{ events: number; seconds: number; statuses: Record<number, number> }> {
+interface RecordedRequest {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * An HTTP proxy in front of dynalite that counts (and, while recording, keeps) every DynamoDB request. The handler
+ * and the store-alone replay both go through it, so it costs both sides the same.
+ */
+async function countingProxy(upstream: string) {
+  const target = new URL(upstream);
+  const agent = new Agent({ keepAlive: true });
+  const recorded: RecordedRequest[] = [];
+  const byOperation: Record<string, number> = {};
+  let recording = false;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (recording) {
+        const operation = String(req.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
+        byOperation[operation] = (byOperation[operation] ?? 0) + 1;
+        recorded.push({
+          path: req.url ?? '/',
+          headers: {
+            'content-type': String(req.headers['content-type']),
+            'x-amz-target': String(req.headers['x-amz-target']),
+            authorization: String(req.headers.authorization),
+          },
+          body: body.toString('utf8'),
+        });
+      }
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.end(body);
+    });
+  });
+  const endpoint = await listen(server);
+  return {
+    endpoint,
+    recorded,
+    byOperation,
+    record(on: boolean) {
+      recording = on;
+    },
+    async stop() {
+      agent.destroy();
+      await new Promise((done) => server.close(done));
+    },
+  };
+}
+
+/**
+ * The handler's DynamoDB requests sent again through the SDK client, one at a time, to fresh tables: the store's own
+ * rate for the same round trips. The wire JSON is the low-level command input.
+ */
+async function replay(requests: readonly RecordedRequest[], dynamo: DynamoDBClient, from: string, to: string): Promise<number> {
+  const commands = requests.map((request) => {
+    const input = JSON.parse(request.body.split(from).join(to)) as never;
+    const operation = request.headers['x-amz-target']?.replace('DynamoDB_20120810.', '');
+    if (operation === 'UpdateItem') return new UpdateItemCommand(input);
+    if (operation === 'PutItem') return new PutItemCommand(input);
+    if (operation === 'GetItem') return new GetItemCommand(input);
+    throw new Error(`no replay for DynamoDB ${operation}`);
+  });
+  const started = performance.now();
+  for (const command of commands) {
+    await dynamo.send(command as UpdateItemCommand).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+  return (performance.now() - started) / 1000;
+}
+
+interface Throughput {
+  events: number;
+  seconds: number;
+  statuses: Record<number, number>;
+  requests: number;
+  byOperation: Record<string, number>;
+  storeSeconds: number;
+}
+
+async function throughput(bundle: string): Promise<Throughput> {
   const database = await startDynalite();
-  const dynamoEndpoint = database.endpoint;
+  const proxy = await countingProxy(database.endpoint);
+  const dynamoEndpoint = proxy.endpoint;
   const fakes = fakeSsmAndSns();
   const fakeEndpoint = await listen(fakes);
-  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: database.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const tables = await createWebhookTables(dynamo);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -136,10 +229,13 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
   const statuses: Record<number, number> = {};
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write; // the handler's log lines
-  const started = performance.now();
   let handled = 0;
+  let started = 0;
   try {
-    for (const event of events) {
+    for (const event of events.slice(0, WARM_UP_EVENTS)) await handler(event);
+    proxy.record(true);
+    started = performance.now();
+    for (const event of events.slice(WARM_UP_EVENTS)) {
       const { statusCode } = await handler(event);
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
       handled++;
@@ -149,10 +245,18 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
     process.stdout.write = write;
   }
   const seconds = (performance.now() - started) / 1000;
+  proxy.record(false);
+  // The same requests against fresh tables (same name length) in the same dynalite, through the same proxy.
+  const fresh = await createWebhookTables(dynamo);
+  const viaProxy = new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  await replay(proxy.recorded.slice(0, 20), viaProxy, tables.suffix, (await createWebhookTables(dynamo)).suffix); // warm-up
+  const storeSeconds = await replay(proxy.recorded, viaProxy, tables.suffix, fresh.suffix);
+  viaProxy.destroy();
+  await proxy.stop();
   await database.stop();
   await new Promise((done) => fakes.close(done));
   dynamo.destroy();
-  return { events: handled, seconds, statuses };
+  return { events: handled, seconds, statuses, requests: proxy.recorded.length, byOperation: proxy.byOperation, storeSeconds };
 }
 
 async function overhead(): Promise<{ p50: number; p99: number; events: number; heapMb: number }> {
@@ -196,6 +300,16 @@ const rows: Array<[string, string]> = [
   [
     'Throughput: one handler instance, sequential, dynalite in-process',
     `${(flow.events / flow.seconds).toFixed(0)} events/s (${flow.events} events in ${flow.seconds.toFixed(1)} s; statuses ${JSON.stringify(flow.statuses)})`,
+  ],
+  [
+    'DynamoDB round trips per event (counted at the proxy)',
+    `${(flow.requests / flow.events).toFixed(2)} (${flow.requests} requests: ${Object.entries(flow.byOperation)
+      .map(([operation, count]) => `${count} ${operation}`)
+      .join(', ')})`,
+  ],
+  [
+    'The store alone: the same requests through the SDK client, sequential, same dynalite and proxy',
+    `${(flow.events / flow.storeSeconds).toFixed(0)} events/s (${flow.storeSeconds.toFixed(1)} s); handler / store = ${(flow.storeSeconds / flow.seconds).toFixed(2)}`,
   ],
   ['Handler overhead per event without I/O, p50', `${(own.p50 * 1000).toFixed(0)} µs`],
   ['Handler overhead per event without I/O, p99', `${(own.p99 * 1000).toFixed(0)} µs (${own.events} events; heap after GC ${own.heapMb.toFixed(0)} MB)`],
