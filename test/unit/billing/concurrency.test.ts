@@ -15,7 +15,7 @@ const config = validateBillingConfig({
     id: `c${index}`,
     name: `Customer ${index}`,
     match: String(100000000000 + index),
-    stripeCustomerId: `cus_c${String(index).padStart(5, "0")}`,
+    stripeCustomerId: `cus_c${String(index).padStart(5, '0')}`,
     allowance: 100,
   })),
 });
