@@ -64,8 +64,9 @@ export function memoryWebhookStore(): MemoryWebhookStore {
           (previous.statusRank === update.statusRank &&
             isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
         // This very event again writes nothing: the record is already its own.
-        if (previous?.eventId === update.eventId)
+        if (previous?.eventId === update.eventId) {
           return { applied: true, previous: { status: previous.status, lastEventId: update.eventId, ...customerOf(previous) } };
+        }
         if (!forward) return { applied: false, stored: { status: previous.status, ...(previous.customerId ? { customerId: previous.customerId } : {}) } };
         // As in DynamoDB: what the metadata says about our customer is kept from the first write that knew it.
         const kept = previous
