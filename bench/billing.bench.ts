@@ -1,10 +1,13 @@
 // Bills 1,000 customers against the local Stripe test server, then runs the same day again, then bills a sample at
 // the default test-mode rate limit. Prints a markdown section. The ledger is kept in memory and counts the DynamoDB
 // requests the real adapter would make: the figures are billing and Stripe, not a DynamoDB emulator's speed.
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { runBilling } from '../src/billing/run.js';
 import { validateBillingConfig, type BillingConfig } from '../src/config/load.js';
 import { parsePeriod } from '../src/period.js';
 import { stripeBilling } from '../src/stripe/billing.js';
+import { createStripe } from '../src/stripe/client.js';
 import { costSnapshot } from '../test/support/billing.js';
 import { startStripeServer } from '../test/support/stripeServer.js';
 import { measureSection } from './markdown.js';
@@ -12,6 +15,9 @@ import { countingMemoryLedger } from './memoryLedger.js';
 
 const CUSTOMERS = 1_000;
 const SAMPLE = 50;
+/** Live-mode billing behind 300 ms of Stripe latency: customers per run, and the latency. */
+const LATENCY_CUSTOMERS = 150;
+const LATENCY_MS = 300;
 const TODAY = '2026-11-20';
 
 const stripe = await startStripeServer();
@@ -32,7 +38,35 @@ function customers(count: number, prefix: string) {
 
 type Ledger = ReturnType<typeof countingMemoryLedger>;
 
-async function bill(config: BillingConfig, { ledger, requests: ledgerRequests }: Ledger, requestsPerSecond: number) {
+/** An HTTP proxy in front of the local Stripe server that holds every request for `delayMs` before passing it on. */
+async function latencyProxy(upstream: string, delayMs: number) {
+  const target = new URL(upstream);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      setTimeout(() => {
+        const forward = httpRequest(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.end(Buffer.concat(chunks));
+      }, delayMs);
+    });
+  });
+  const address = await new Promise<AddressInfo>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo)));
+  return { port: address.port, close: () => new Promise((done) => server.close(done)) };
+}
+
+async function bill(
+  config: BillingConfig,
+  { ledger, requests: ledgerRequests }: Ledger,
+  requestsPerSecond: number,
+  options: { livemode?: boolean; port?: number; concurrency?: number } = {},
+) {
   const now = new Date(`${TODAY}T07:00:00Z`);
   const period = parsePeriod('current', now);
   const snapshot = costSnapshot(
@@ -45,9 +79,16 @@ async function bill(config: BillingConfig, { ledger, requests: ledgerRequests }:
   const ledgerBefore = ledgerRequests();
   const started = process.hrtime.bigint();
   const outcome = await runBilling(
-    { loadCosts: async () => snapshot, ledger, stripe: stripeBilling(stripe.client(), { livemode: false, requestsPerSecond }) },
+    {
+      loadCosts: async () => snapshot,
+      ledger,
+      stripe: stripeBilling(options.port ? createStripe(stripe.secretKey, { host: '127.0.0.1', port: options.port, protocol: 'http' }) : stripe.client(), {
+        livemode: options.livemode ?? false,
+        requestsPerSecond,
+      }),
+    },
     config,
-    { mode: 'scheduled', period, now, dryRun: false },
+    { mode: 'scheduled', period, now, dryRun: false, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (outcome.failures.length > 0) throw new Error(`bench run failed for ${outcome.failures.length} customers: ${outcome.failures[0]?.message}`);
@@ -64,6 +105,12 @@ const fullLedger = countingMemoryLedger();
 const first = await bill(fullConfig, fullLedger, Infinity);
 const again = await bill(fullConfig, fullLedger, Infinity);
 const limited = await bill(prepare(customers(SAMPLE, 's')), countingMemoryLedger(), 20);
+// Live mode (80 req/s) behind 300 ms of latency: the former fixed concurrency of 8, then the default, in one run.
+const slow = await latencyProxy(stripe.url, LATENCY_MS);
+const fixedEight = await bill(prepare(customers(LATENCY_CUSTOMERS, 'f')), countingMemoryLedger(), 80, { livemode: true, port: slow.port, concurrency: 8 });
+const followsRate = await bill(prepare(customers(LATENCY_CUSTOMERS, 'r')), countingMemoryLedger(), 80, { livemode: true, port: slow.port });
+await slow.close();
+const rate = (run: { requests: number; seconds: number }) => run.requests / run.seconds;
 
 const invoices = first.outcome.invoices.length;
 const perInvoice = first.requests / invoices;
@@ -84,6 +131,14 @@ const rows: Array<[string, string]> = [
   [
     `Rate-limited sample: ${SAMPLE} customers at 20 req/s`,
     `${limited.requests} requests in ${limited.seconds.toFixed(2)} s = ${(limited.requests / limited.seconds).toFixed(1)} req/s (Stripe test limit 25)`,
+  ],
+  [
+    `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: fixed concurrency 8`,
+    `${fixedEight.requests} requests in ${fixedEight.seconds.toFixed(1)} s = ${rate(fixedEight).toFixed(1)} req/s (${((rate(fixedEight) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
+  ],
+  [
+    `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: concurrency following the rate (80)`,
+    `${followsRate.requests} requests in ${followsRate.seconds.toFixed(1)} s = ${rate(followsRate).toFixed(1)} req/s (${((rate(followsRate) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
   ],
   ['Peak RSS (bench process, local Stripe server included)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`],
 ];

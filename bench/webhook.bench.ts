@@ -3,13 +3,14 @@
 // Bounded: a fixed number of events, and every loop also stops after a time budget.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import Stripe from 'stripe';
+import { isConditionFailure } from '../src/store/conditions.js';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../src/webhooks/service.js';
@@ -21,6 +22,8 @@ import { measureSection } from './markdown.js';
 
 const SECRET = 'whsec_benchSecret0123456789';
 const THROUGHPUT_EVENTS = 1000;
+const WARM_UP_EVENTS = 20;
+const CHUNK_EVENTS = 25;
 const OVERHEAD_EVENTS = 5000;
 const COLD_LOADS = 7;
 const BUDGET_MS = 15_000;
@@ -49,6 +52,10 @@ function deliveries(count: number): Delivery[] {
       isBase64Encoded: false,
     };
   });
+}
+
+function rate(events: number, ms: number): string {
+  return ((events * 1000) / ms).toFixed(0);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -113,12 +120,103 @@ function coldLoads(bundle: string, dir: string): { loadMs: number; processMs: nu
   return { loadMs: median(loads), processMs: median(processes), baselineMs: median(baselines) };
 }
 
-async function throughput(bundle: string): Promise<{ events: number; seconds: number; statuses: Record<number, number> }> {
+interface RecordedRequest {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * An HTTP proxy in front of dynalite that counts (and, while recording, keeps) every DynamoDB request. The handler
+ * and the store-alone replay both go through it, so it costs both sides the same.
+ */
+async function countingProxy(upstream: string) {
+  const target = new URL(upstream);
+  const agent = new Agent({ keepAlive: true });
+  const recorded: RecordedRequest[] = [];
+  const byOperation: Record<string, number> = {};
+  let recording = false;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (recording) {
+        const operation = String(req.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
+        byOperation[operation] = (byOperation[operation] ?? 0) + 1;
+        recorded.push({
+          path: req.url ?? '/',
+          headers: {
+            'content-type': String(req.headers['content-type']),
+            'x-amz-target': String(req.headers['x-amz-target']),
+            authorization: String(req.headers.authorization),
+          },
+          body: body.toString('utf8'),
+        });
+      }
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.end(body);
+    });
+  });
+  const endpoint = await listen(server);
+  return {
+    endpoint,
+    recorded,
+    byOperation,
+    record(on: boolean) {
+      recording = on;
+    },
+    async stop() {
+      agent.destroy();
+      await new Promise((done) => server.close(done));
+    },
+  };
+}
+
+/**
+ * The handler's DynamoDB requests sent again through the SDK client, one at a time, to fresh tables: the store's own
+ * rate for the same round trips. The wire JSON is the low-level command input.
+ */
+async function replay(requests: readonly RecordedRequest[], dynamo: DynamoDBClient, from: string, to: string): Promise<number> {
+  const commands = requests.map((request) => {
+    const input = JSON.parse(request.body.split(from).join(to)) as never;
+    const operation = request.headers['x-amz-target']?.replace('DynamoDB_20120810.', '');
+    if (operation === 'UpdateItem') return new UpdateItemCommand(input);
+    if (operation === 'PutItem') return new PutItemCommand(input);
+    if (operation === 'GetItem') return new GetItemCommand(input);
+    throw new Error(`no replay for DynamoDB ${operation}`);
+  });
+  const started = performance.now();
+  for (const command of commands) {
+    await dynamo.send(command as UpdateItemCommand).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+  return (performance.now() - started) / 1000;
+}
+
+interface Throughput {
+  events: number;
+  statuses: Record<number, number>;
+  requests: number;
+  byOperation: Record<string, number>;
+  handler: { wallMs: number; cpuUs: number };
+  store: { wallMs: number; cpuUs: number };
+}
+
+async function throughput(bundle: string): Promise<Throughput> {
   const database = await startDynalite();
-  const dynamoEndpoint = database.endpoint;
+  const proxy = await countingProxy(database.endpoint);
+  const dynamoEndpoint = proxy.endpoint;
   const fakes = fakeSsmAndSns();
   const fakeEndpoint = await listen(fakes);
-  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: database.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const tables = await createWebhookTables(dynamo);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -136,23 +234,48 @@ async function throughput(bundle: string): Promise<{ events: number; seconds: nu
   const statuses: Record<number, number> = {};
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write; // the handler's log lines
-  const started = performance.now();
+  // The store's side: the same requests against fresh tables (same name length) in the same dynalite, through the
+  // same proxy. Handler and store alternate in chunks, so both see the same load on a shared machine.
+  const fresh = await createWebhookTables(dynamo);
+  const viaProxy = new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const handlerTime = { wallMs: 0, cpuUs: 0 };
+  const storeTime = { wallMs: 0, cpuUs: 0 };
+  const timed = async (total: { wallMs: number; cpuUs: number }, work: () => Promise<void>) => {
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    await work();
+    const used = process.cpuUsage(cpu);
+    total.cpuUs += used.user + used.system;
+    total.wallMs += performance.now() - wall;
+  };
   let handled = 0;
   try {
-    for (const event of events) {
-      const { statusCode } = await handler(event);
-      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-      handled++;
-      if (performance.now() - started > BUDGET_MS) break;
+    for (const event of events.slice(0, WARM_UP_EVENTS)) await handler(event);
+    await replay(proxy.recorded.splice(0), viaProxy, tables.suffix, (await createWebhookTables(dynamo)).suffix);
+    const measured = events.slice(WARM_UP_EVENTS);
+    for (let chunk = 0; chunk < measured.length && handlerTime.wallMs + storeTime.wallMs < 2 * BUDGET_MS; chunk += CHUNK_EVENTS) {
+      const first = proxy.recorded.length;
+      proxy.record(true);
+      await timed(handlerTime, async () => {
+        for (const event of measured.slice(chunk, chunk + CHUNK_EVENTS)) {
+          const { statusCode } = await handler(event);
+          statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+          handled++;
+        }
+      });
+      proxy.record(false);
+      const requests = proxy.recorded.slice(first);
+      await timed(storeTime, () => replay(requests, viaProxy, tables.suffix, fresh.suffix).then(() => undefined));
     }
   } finally {
     process.stdout.write = write;
   }
-  const seconds = (performance.now() - started) / 1000;
+  viaProxy.destroy();
+  await proxy.stop();
   await database.stop();
   await new Promise((done) => fakes.close(done));
   dynamo.destroy();
-  return { events: handled, seconds, statuses };
+  return { events: handled, statuses, requests: proxy.recorded.length, byOperation: proxy.byOperation, handler: handlerTime, store: storeTime };
 }
 
 async function overhead(): Promise<{ p50: number; p99: number; events: number; heapMb: number }> {
@@ -195,7 +318,21 @@ const rows: Array<[string, string]> = [
   ['Cold load: whole fresh process loading the bundle vs an empty one', `${cold.processMs.toFixed(0)} ms vs ${cold.baselineMs.toFixed(0)} ms`],
   [
     'Throughput: one handler instance, sequential, dynalite in-process',
-    `${(flow.events / flow.seconds).toFixed(0)} events/s (${flow.events} events in ${flow.seconds.toFixed(1)} s; statuses ${JSON.stringify(flow.statuses)})`,
+    `${rate(flow.events, flow.handler.wallMs)} events/s, ${rate(flow.events, flow.handler.cpuUs / 1000)} events per CPU-second (${flow.events} events; statuses ${JSON.stringify(flow.statuses)})`,
+  ],
+  [
+    'DynamoDB round trips per event (counted at the proxy)',
+    `${(flow.requests / flow.events).toFixed(2)} (${flow.requests} requests: ${Object.entries(flow.byOperation)
+      .map(([operation, count]) => `${count} ${operation}`)
+      .join(', ')})`,
+  ],
+  [
+    'The store alone: the same requests through the SDK client, sequential, alternating with the handler',
+    `${rate(flow.events, flow.store.wallMs)} events/s, ${rate(flow.events, flow.store.cpuUs / 1000)} per CPU-second`,
+  ],
+  [
+    'Handler / store',
+    `${(flow.store.wallMs / flow.handler.wallMs).toFixed(2)} wall-clock, ${(flow.store.cpuUs / flow.handler.cpuUs).toFixed(2)} CPU (CPU includes dynalite, in the same process)`,
   ],
   ['Handler overhead per event without I/O, p50', `${(own.p50 * 1000).toFixed(0)} µs`],
   ['Handler overhead per event without I/O, p99', `${(own.p99 * 1000).toFixed(0)} µs (${own.events} events; heap after GC ${own.heapMb.toFixed(0)} MB)`],

@@ -38,7 +38,10 @@ export interface BillingRequest {
   readonly customerId?: string;
   readonly fixedCharge?: { readonly amount: Micros; readonly description: string };
   readonly dryRun: boolean;
-  /** Customers billed at the same time; Stripe's rate limit is enforced by the Stripe adapter. */
+  /**
+   * Customers billed at the same time; by default enough to keep the Stripe adapter's rate busy (its limiter
+   * enforces the rate, whatever the concurrency).
+   */
   readonly concurrency?: number;
 }
 
@@ -103,6 +106,15 @@ export interface BillingOutcome {
 
 const NOTHING_SETTLED = { invoices: [], credits: [], meterEvents: 0, meterResolutions: [], heldElsewhere: [], failures: [] } as const;
 
+/**
+ * A customer's Stripe calls run one after another, so at a latency of L seconds a rate of R requests per second needs
+ * R x L customers in flight: a second's worth covers latencies up to 1 s. At least 8 (the DynamoDB reads and writes).
+ */
+function concurrencyFor(stripe: StripeBillingPort | undefined): number {
+  const rate = stripe?.requestsPerSecond;
+  return rate !== undefined && Number.isFinite(rate) ? Math.max(8, Math.ceil(rate)) : 8;
+}
+
 /** Plan, then act: the plan is computed from costs and the ledger; a real run then settles it customer by customer. */
 export async function runBilling(deps: BillingDeps, config: BillingConfig, request: BillingRequest): Promise<BillingOutcome> {
   const customers = selectCustomers(config, request);
@@ -114,7 +126,7 @@ export async function runBilling(deps: BillingDeps, config: BillingConfig, reque
       `The true-up of ${request.period.id} opens on ${opens} (billing.trueUpDay), when Cost Explorer data has settled: nothing was billed.`,
     );
   }
-  const concurrency = request.concurrency ?? 8;
+  const concurrency = request.concurrency ?? concurrencyFor(deps.stripe);
   const read = await mapWithConcurrency(customers, concurrency, (customer) => deps.ledger.read(customer.id, request.period.id));
   if (request.mode === 'true-up' && read.every((state) => state.entries.some((entry) => entry.entryId === 'true-up' && entry.status === 'completed'))) {
     // Settled customers need no Cost Explorer query (each costs $0.01) on the days after trueUpDay.

@@ -111,6 +111,8 @@ export type MeterDelivery = 'sent' | 'duplicate' | 'in-summary' | 'sent-after-su
 
 /** The Stripe port: every call is idempotent on the ledger entry, so calling it again for a pending entry is safe. */
 export interface StripeBillingPort {
+  /** The requests per second the adapter lets through (its rate limiter); billing keeps a second of them in flight. */
+  readonly requestsPerSecond?: number;
   issueInvoice(request: InvoiceRequest): Promise<IssuedInvoice>;
   creditBalance(request: CreditRequest): Promise<{ creditId: string }>;
   sendMeterEvent(request: MeterEventRequest): Promise<MeterDelivery>;

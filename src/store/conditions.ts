@@ -1,3 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 /**
  * A conditional write that lost (the item exists, or another run changed it first). Matched by name, not with
  * instanceof, so it holds even if a bundle ends up with two copies of the SDK.
@@ -35,4 +38,14 @@ export function isTransactionLost(error: unknown): boolean {
   if (failure?.name !== 'TransactionCanceledException') return false;
   const reasons = failure.CancellationReasons ?? [];
   return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict');
+}
+
+/**
+ * The item a conditional write failed on, from `ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, so no second read is
+ * needed. Undefined when the service left it out (some emulators do); callers whose condition implies the item exists
+ * then read it.
+ */
+export function itemOnConditionFailure(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
+  return item ? unmarshall(item) : undefined;
 }

@@ -33,16 +33,18 @@ export function memoryWebhookStore(): MemoryWebhookStore {
     invoiceRecords,
     subscriptionRecords,
     ledger: {
-      async claim({ eventId }) {
+      async settle({ eventId }, outcome) {
         const marker = markers.get(eventId);
         if (marker?.status === 'done') return { kind: 'done' };
         if (marker?.token) return { kind: 'in_progress' };
+        const recorded = marker?.recorded?.notification ? marker.recorded : outcome;
+        if (!recorded.notification) {
+          markers.set(eventId, { status: 'done', recorded });
+          return { kind: 'settled' };
+        }
         const token = randomUUID();
-        markers.set(eventId, { status: 'claimed', token, ...(marker?.recorded ? { recorded: marker.recorded } : {}) });
-        return { kind: 'claimed', token, ...(marker?.recorded ? { recorded: marker.recorded } : {}) };
-      },
-      async recordOutcome(eventId, token, outcome) {
-        ownMarker(eventId, token).recorded = outcome;
+        markers.set(eventId, { status: 'claimed', token, recorded });
+        return { kind: 'claimed', token, recorded };
       },
       async complete(eventId, token) {
         const marker = ownMarker(eventId, token);
@@ -58,10 +60,13 @@ export function memoryWebhookStore(): MemoryWebhookStore {
         const previous = invoiceRecords.get(update.invoiceId);
         const forward =
           !previous ||
-          previous.eventId === update.eventId ||
           previous.statusRank < update.statusRank ||
           (previous.statusRank === update.statusRank &&
             isNewer({ created: update.eventCreated, eventId: update.eventId }, { created: previous.eventCreated, eventId: previous.eventId }));
+        // This very event again writes nothing: the record is already its own.
+        if (previous?.eventId === update.eventId) {
+          return { applied: true, previous: { status: previous.status, lastEventId: update.eventId, ...customerOf(previous) } };
+        }
         if (!forward) return { applied: false, stored: { status: previous.status, ...(previous.customerId ? { customerId: previous.customerId } : {}) } };
         // As in DynamoDB: what the metadata says about our customer is kept from the first write that knew it.
         const kept = previous
@@ -81,10 +86,15 @@ export function memoryWebhookStore(): MemoryWebhookStore {
       async upsertSubscription(state) {
         const stored = subscriptionRecords.get(state.subscriptionId);
         const stamp = (s: SubscriptionState) => ({ created: s.lastEventCreated, eventId: s.lastEventId });
-        if (stored && stored.lastEventId !== state.lastEventId && !isNewer(stamp(state), stamp(stored))) return { applied: false };
+        if (stored?.lastEventId === state.lastEventId) return { applied: true };
+        if (stored && !isNewer(stamp(state), stamp(stored))) return { applied: false };
         subscriptionRecords.set(state.subscriptionId, state);
         return { applied: true };
       },
     },
   };
+}
+
+function customerOf(record: InvoiceUpdate): { customerId?: string } {
+  return record.customerId ? { customerId: record.customerId } : {};
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
-  EventClaim,
   EventClaimRequest,
   EventLedger,
+  EventSettlement,
   InvoiceStore,
   InvoiceUpdate,
   InvoiceUpdateResult,
@@ -13,7 +13,7 @@ import type {
 } from '../webhooks/ports.js';
 import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
 import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from './records.js';
-import { conditionHeld, isConditionFailure } from './conditions.js';
+import { conditionHeld, isConditionFailure, itemOnConditionFailure } from './conditions.js';
 
 /** Dedupe markers outlive Stripe's 3-day retries and its 30-day event list, so a backfill never repeats an effect. */
 export const EVENT_MARKER_TTL_SECONDS = 35 * 24 * 3600;
@@ -25,19 +25,25 @@ export class ClaimLostError extends Error {
 }
 
 export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: string): EventLedger {
-  return {
-    async claim(request: EventClaimRequest, nowMs: number): Promise<EventClaim> {
+  const ledger: EventLedger = {
+    async settle(request: EventClaimRequest, outcome: RecordedOutcome, nowMs: number): Promise<EventSettlement> {
+      const publishing = outcome.notification !== undefined;
       const token = randomUUID();
+      const common =
+        'recordType = :recordType, eventId = :eventId, eventType = :eventType, eventCreated = :eventCreated, ' +
+        'receivedAt = if_not_exists(receivedAt, :now), expiresAt = :expiresAt, attempts = if_not_exists(attempts, :zero) + :one';
       try {
         const result = await dynamo.send(
           new UpdateCommand({
             TableName: billingTable,
             Key: webhookEventKey(request.eventId),
-            UpdateExpression:
-              'SET recordType = :recordType, eventId = :eventId, eventType = :eventType, eventCreated = :eventCreated, #status = :claimed, ' +
-              'claimToken = :token, leaseUntil = :leaseUntil, receivedAt = if_not_exists(receivedAt, :now), expiresAt = :expiresAt, ' +
-              'attempts = if_not_exists(attempts, :zero) + :one',
-            ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs)',
+            // A notification an earlier attempt recorded wins over this attempt's, so a takeover publishes the same one.
+            UpdateExpression: publishing
+              ? `SET ${common}, #status = :claimed, claimToken = :token, leaseUntil = :leaseUntil, ` +
+                'effectApplied = if_not_exists(effectApplied, :applied), notification = if_not_exists(notification, :notification)'
+              : `SET ${common}, #status = :done, completedAt = :now, effectApplied = :applied REMOVE claimToken, leaseUntil`,
+            // Nothing to publish may settle an expired claim only if that claim recorded no notification of its own.
+            ConditionExpression: publishing ? FREE_OR_EXPIRED : FREE_OR_EXPIRED_WITHOUT_NOTIFICATION,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':recordType': 'webhookEvent',
@@ -45,42 +51,29 @@ export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: 
               ':eventType': request.eventType,
               ':eventCreated': request.eventCreated,
               ':claimed': 'claimed',
-              ':token': token,
-              ':leaseUntil': nowMs + CLAIM_LEASE_MS,
               ':now': new Date(nowMs).toISOString(),
               ':nowMs': nowMs,
               ':expiresAt': Math.floor(nowMs / 1000) + EVENT_MARKER_TTL_SECONDS,
               ':zero': 0,
               ':one': 1,
+              ':applied': outcome.effectApplied,
+              ...(publishing ? { ':token': token, ':leaseUntil': nowMs + CLAIM_LEASE_MS, ':notification': outcome.notification } : { ':done': 'done' }),
             },
-            ReturnValues: 'ALL_NEW',
+            ReturnValues: publishing ? 'ALL_NEW' : 'NONE',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        const marker = result.Attributes as WebhookEventMarker | undefined;
-        const recorded: RecordedOutcome | undefined =
-          marker?.effectApplied === undefined
-            ? undefined
-            : { effectApplied: marker.effectApplied, ...(marker.notification ? { notification: marker.notification } : {}) };
-        return { kind: 'claimed', token, ...(recorded ? { recorded } : {}) };
+        if (!publishing) return { kind: 'settled' };
+        const marker = result.Attributes as WebhookEventMarker;
+        return { kind: 'claimed', token, recorded: recordedOn(marker) ?? outcome };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        const existing = await dynamo.send(new GetCommand({ TableName: billingTable, Key: webhookEventKey(request.eventId), ConsistentRead: true }));
-        return (existing.Item as WebhookEventMarker | undefined)?.status === 'done' ? { kind: 'done' } : { kind: 'in_progress' };
+        const existing = (itemOnConditionFailure(error) ?? (await readMarker(dynamo, billingTable, request.eventId))) as WebhookEventMarker | undefined;
+        if (existing?.status === 'done') return { kind: 'done' };
+        if (!existing || (existing.leaseUntil ?? 0) >= nowMs) return { kind: 'in_progress' };
+        // An expired claim holding a notification: take it over and publish what it recorded.
+        return ledger.settle(request, recordedOn(existing) ?? outcome, nowMs);
       }
-    },
-
-    async recordOutcome(eventId, token, outcome) {
-      await updateOwnClaim(
-        dynamo,
-        billingTable,
-        eventId,
-        token,
-        'SET effectApplied = :applied' + (outcome.notification ? ', notification = :notification' : ''),
-        {
-          ':applied': outcome.effectApplied,
-          ...(outcome.notification ? { ':notification': outcome.notification } : {}),
-        },
-      );
     },
 
     async complete(eventId, token, messageId, nowMs) {
@@ -99,6 +92,20 @@ export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: 
       await updateOwnClaim(dynamo, billingTable, eventId, token, 'SET leaseUntil = :expired', { ':expired': 0 });
     },
   };
+  return ledger;
+}
+
+const FREE_OR_EXPIRED = 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs)';
+const FREE_OR_EXPIRED_WITHOUT_NOTIFICATION = 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :nowMs AND attribute_not_exists(notification))';
+
+function recordedOn(marker: WebhookEventMarker): RecordedOutcome | undefined {
+  if (marker.effectApplied === undefined) return undefined;
+  return { effectApplied: marker.effectApplied, ...(marker.notification ? { notification: marker.notification } : {}) };
+}
+
+/** For emulators that leave the item out of a failed condition's answer. */
+async function readMarker(dynamo: DynamoDBDocumentClient, billingTable: string, eventId: string): Promise<unknown> {
+  return (await dynamo.send(new GetCommand({ TableName: billingTable, Key: webhookEventKey(eventId), ConsistentRead: true }))).Item;
 }
 
 async function updateOwnClaim(
@@ -161,10 +168,12 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
               ...optional.map(([name]) => `${name} = :${name}`),
               ...fromMetadata.map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`),
             ].join(', '),
-            // Forward only: a further status, or the same status from a newer event, or this very event again.
+            // Forward only: a further status, or the same status from a newer event. This very event again writes
+            // nothing: its condition fails and the stored record shows it is already in.
             ConditionExpression:
-              'attribute_not_exists(pk) OR statusRank < :rank OR lastEventId = :eventId OR (statusRank = :rank AND (' +
-              'attribute_not_exists(lastEventCreated) OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)))',
+              '(attribute_not_exists(pk) OR statusRank < :rank OR (statusRank = :rank AND (' +
+              'attribute_not_exists(lastEventCreated) OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)))) ' +
+              'AND (attribute_not_exists(lastEventId) OR lastEventId <> :eventId)',
             ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(fromMetadata.map(([name]) => [`#${name}`, name])) },
             ExpressionAttributeValues: {
               ':recordType': 'invoice',
@@ -182,6 +191,7 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
               ...Object.fromEntries([...optional, ...fromMetadata].map(([name, value]) => [`:${name}`, value])),
             },
             ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         const previous = result.Attributes as (InvoiceRecord & InvoiceWebhookFields) | undefined;
@@ -196,19 +206,12 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
         };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        const found = await dynamo.send(
-          new GetCommand({
-            TableName: billingTable,
-            Key: invoiceKey(update.invoiceId),
-            ProjectionExpression: '#status, customerId',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ConsistentRead: true,
-          }),
-        );
-        const stored = found.Item as Pick<InvoiceRecord, 'status' | 'customerId'> | undefined;
-        return stored
-          ? { applied: false, stored: { status: stored.status, ...(stored.customerId ? { customerId: stored.customerId } : {}) } }
-          : { applied: false };
+        const stored = (itemOnConditionFailure(error) ?? (await readInvoice(dynamo, billingTable, update.invoiceId))) as
+          Pick<InvoiceRecord & InvoiceWebhookFields, 'status' | 'customerId' | 'lastEventId'> | undefined;
+        if (!stored) return { applied: false };
+        const customer = stored.customerId ? { customerId: stored.customerId } : {};
+        if (stored.lastEventId === update.eventId) return { applied: true, previous: { status: stored.status, lastEventId: update.eventId, ...customer } };
+        return { applied: false, stored: { status: stored.status, ...customer } };
       }
     },
   };
@@ -218,18 +221,40 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
   return {
     async upsertSubscription(state: SubscriptionState, nowMs: number) {
       const record: SubscriptionRecord = { ...state, recordType: 'subscription', updatedAt: new Date(nowMs).toISOString() };
-      const applied = await conditionHeld(
-        dynamo.send(
+      try {
+        await dynamo.send(
           new PutCommand({
             TableName: subscriptionsTable,
             Item: { ...record, ...subscriptionKey(state.subscriptionId) },
+            // Newer only; this very event again writes nothing (the stored snapshot is already its own).
             ConditionExpression:
-              'attribute_not_exists(subscriptionId) OR lastEventId = :eventId OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)',
+              'attribute_not_exists(subscriptionId) OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)',
             ExpressionAttributeValues: { ':eventId': state.lastEventId, ':created': state.lastEventCreated },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
-        ),
-      );
-      return { applied };
+        );
+        return { applied: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const stored = (itemOnConditionFailure(error) ??
+          (await dynamo.send(new GetCommand({ TableName: subscriptionsTable, Key: subscriptionKey(state.subscriptionId), ConsistentRead: true }))).Item) as
+          Pick<SubscriptionRecord, 'lastEventId'> | undefined;
+        return { applied: stored?.lastEventId === state.lastEventId };
+      }
     },
   };
+}
+
+/** For emulators that leave the item out of a failed condition's answer. */
+async function readInvoice(dynamo: DynamoDBDocumentClient, billingTable: string, invoiceId: string): Promise<unknown> {
+  const found = await dynamo.send(
+    new GetCommand({
+      TableName: billingTable,
+      Key: invoiceKey(invoiceId),
+      ProjectionExpression: '#status, customerId, lastEventId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ConsistentRead: true,
+    }),
+  );
+  return found.Item;
 }

@@ -32,7 +32,8 @@ const SENT_EVENT_PAGES = 100;
  * Stripe forgets idempotency keys after about a day and the ledger may be older than that.
  */
 export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): StripeBillingPort {
-  const limiter = createRateLimiter(options.requestsPerSecond ?? (options.livemode ? 80 : 20), options.sleep);
+  const requestsPerSecond = options.requestsPerSecond ?? (options.livemode ? 80 : 20);
+  const limiter = createRateLimiter(requestsPerSecond, options.sleep);
   const call = caller(limiter, options);
 
   async function findInvoice(request: InvoiceRequest): Promise<Stripe.Invoice | undefined> {
@@ -174,6 +175,7 @@ export function stripeBilling(stripe: Stripe, options: StripeBillingOptions): St
   }
 
   return {
+    requestsPerSecond,
     async issueInvoice(request) {
       const key = (step: string) => ({ idempotencyKey: `${request.ledgerEntry}/${step}` });
       const metadata = { customerId: request.customerId, period: request.period, ledgerEntry: request.ledgerEntry };

@@ -15,16 +15,21 @@ export interface RecordedOutcome {
   readonly notification?: Notification;
 }
 
-export type EventClaim =
-  | { readonly kind: 'claimed'; readonly token: string; readonly recorded?: RecordedOutcome }
+export type EventSettlement =
+  /** Nothing to publish: the marker now says done. */
+  | { readonly kind: 'settled' }
+  /** A notification to publish: this delivery holds the claim; `recorded` is what the first attempt recorded. */
+  | { readonly kind: 'claimed'; readonly token: string; readonly recorded: RecordedOutcome }
   | { readonly kind: 'done' }
   /** Another delivery of the same event holds a live claim. */
   | { readonly kind: 'in_progress' };
 
-/** Dedupe markers: one per event id, claimed with a conditional write, completed once the effect is out. */
+/**
+ * Dedupe markers: one per event id, written once the effect is applied (the effect is idempotent per event), either
+ * done at once when there is nothing to publish, or claimed with the notification recorded, then completed.
+ */
 export interface EventLedger {
-  claim(request: EventClaimRequest, nowMs: number): Promise<EventClaim>;
-  recordOutcome(eventId: string, token: string, outcome: RecordedOutcome): Promise<void>;
+  settle(request: EventClaimRequest, outcome: RecordedOutcome, nowMs: number): Promise<EventSettlement>;
   complete(eventId: string, token: string, messageId: string | undefined, nowMs: number): Promise<void>;
   /** Lets the next delivery take over at once; best effort (the lease expires anyway). */
   release(eventId: string, token: string): Promise<void>;

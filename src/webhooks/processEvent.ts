@@ -18,29 +18,29 @@ export type EventOutcome =
   | { readonly outcome: 'ignored' };
 
 /**
- * Applies one verified event at most once in effect: claim its dedupe marker, apply the effect (a conditional
- * write that only moves state forward), record what it did, publish the notification, mark it done. A failure
- * releases the claim and propagates, so the caller answers 500 and Stripe's redelivery finishes the job without
- * repeating what was recorded. Used by the webhook handler and by the backfill script alike.
+ * Applies one verified event at most once in effect: apply the effect (a conditional write that only moves state
+ * forward and writes nothing for an event already in), then settle its dedupe marker. With nothing to publish that
+ * one write marks it done; otherwise it claims the event with the notification recorded, publishes it and marks it
+ * done. A failure releases the claim and propagates, so the caller answers 500 and Stripe's redelivery publishes what
+ * was recorded. Used by the webhook handler and by the backfill script alike.
  */
 export async function processEvent(event: WebhookEvent, deps: EventProcessingDeps): Promise<EventOutcome> {
   if (event.kind === 'unhandled') return { outcome: 'ignored' };
   const { id: eventId, type: eventType, created: eventCreated } = event.envelope;
 
-  const claim = await deps.ledger.claim({ eventId, eventType, eventCreated }, deps.clock());
-  if (claim.kind !== 'claimed') return { outcome: claim.kind === 'done' ? 'duplicate' : 'in_progress' };
+  const outcome = await applyEffect(event, deps);
+  const settlement = await deps.ledger.settle({ eventId, eventType, eventCreated }, outcome, deps.clock());
+  if (settlement.kind === 'done') return { outcome: 'duplicate' };
+  if (settlement.kind === 'in_progress') return { outcome: 'in_progress' };
+  if (settlement.kind === 'settled') return { outcome: 'processed', effectApplied: outcome.effectApplied };
 
+  const { token, recorded } = settlement;
   try {
-    let recorded = claim.recorded;
-    if (!recorded) {
-      recorded = await applyEffect(event, deps);
-      await deps.ledger.recordOutcome(eventId, claim.token, recorded);
-    }
     const messageId = recorded.notification ? (await deps.publish(recorded.notification)).messageId : undefined;
-    await deps.ledger.complete(eventId, claim.token, messageId, deps.clock());
+    await deps.ledger.complete(eventId, token, messageId, deps.clock());
     return { outcome: 'processed', effectApplied: recorded.effectApplied, ...(messageId ? { messageId } : {}) };
   } catch (error) {
-    await deps.ledger.release(eventId, claim.token).catch(() => undefined);
+    await deps.ledger.release(eventId, token).catch(() => undefined);
     throw error;
   }
 }

@@ -20,7 +20,8 @@ export class NotAnEventError extends Error {
 }
 
 /**
- * Checks `header` against the exact `payload` bytes with each secret in turn and returns the parsed body.
+ * Checks `header` against the exact `payload` (the body text, or its bytes when it came base64-encoded) with each
+ * secret in turn and returns the parsed body.
  * Throws SignatureRejectedError or NotAnEventError. The Stripe adapter is src/stripe/webhookSignature.ts.
  */
-export type SignatureVerifier = (payload: Uint8Array, header: string | undefined, secrets: readonly string[], nowMs: number) => unknown;
+export type SignatureVerifier = (payload: string | Uint8Array, header: string | undefined, secrets: readonly string[], nowMs: number) => unknown;

@@ -58,20 +58,20 @@ describe('billing-handler bundle: transient failures', () => {
     expect(await harness.messages()).toHaveLength(1);
   });
 
-  it('answers 500 when the invoice write fails half-way (after the claim) and the redelivery succeeds with one effect', async () => {
+  it('answers 500 when the invoice write fails (before the marker is written) and the redelivery succeeds with one effect', async () => {
     dynamoFaults.failWhen(({ body }) => body.includes(`INVOICE#${invoiceId}`));
 
     const failed = await deliver();
 
     expect(failed.statusCode).toBe(500);
     expect(await harness.invoice(invoiceId)).toBeUndefined();
-    expect(await marker()).toMatchObject({ status: 'claimed', leaseUntil: 0, attempts: 1 });
+    expect(await marker()).toBeUndefined();
 
     dynamoFaults.disarm();
     expect((await deliver()).statusCode).toBe(200);
     expect((await deliver()).statusCode).toBe(200);
     expect(await harness.invoice(invoiceId)).toMatchObject({ status: 'paid' });
-    expect(await marker()).toMatchObject({ status: 'done', attempts: 2, effectApplied: true });
+    expect(await marker()).toMatchObject({ status: 'done', attempts: 1, effectApplied: true });
     expect((await harness.messages()).map((m) => m.attributes.type)).toEqual(['payment-succeeded']);
   });
 

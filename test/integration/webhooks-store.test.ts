@@ -59,41 +59,52 @@ describe.each([
   const get = async (table: string, key: Record<string, string>) =>
     (await documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
 
+  const notification = { subject: 'Paid', message: '{}', attributes: { type: 'payment-succeeded' } };
+  const toPublish = { effectApplied: true, notification };
+
   it('lets one of several concurrent claims on an event win and tells the others it is in progress', async () => {
     const ledger = dynamoEventLedger(documents, resources.billingTable);
 
-    const claims = await Promise.all(Array.from({ length: 5 }, () => ledger.claim(claimOf('evt_race'), NOW)));
+    const claims = await Promise.all(Array.from({ length: 5 }, () => ledger.settle(claimOf('evt_race'), toPublish, NOW)));
 
     expect(claims.filter((claim) => claim.kind === 'claimed')).toHaveLength(1);
     expect(claims.filter((claim) => claim.kind === 'in_progress')).toHaveLength(4);
     const marker = await get(resources.billingTable, webhookEventKey('evt_race'));
-    expect(marker).toMatchObject({ status: 'claimed', attempts: 1, expiresAt: Math.floor(NOW / 1000) + 35 * 86400 });
+    expect(marker).toMatchObject({ status: 'claimed', attempts: 1, notification, expiresAt: Math.floor(NOW / 1000) + 35 * 86400 });
+  });
+
+  it('marks an event with nothing to publish done in one write, and answers done after', async () => {
+    const ledger = dynamoEventLedger(documents, resources.billingTable);
+
+    expect(await ledger.settle(claimOf('evt_quiet'), { effectApplied: true }, NOW)).toEqual({ kind: 'settled' });
+    expect(await ledger.settle(claimOf('evt_quiet'), { effectApplied: false }, NOW + 1000)).toEqual({ kind: 'done' });
+    expect(await ledger.settle(claimOf('evt_quiet'), toPublish, NOW + 2000)).toEqual({ kind: 'done' });
+    expect(await get(resources.billingTable, webhookEventKey('evt_quiet'))).toMatchObject({ status: 'done', effectApplied: true, attempts: 1 });
   });
 
   it('answers done for a completed event and hands a released claim over with what it recorded', async () => {
     const ledger = dynamoEventLedger(documents, resources.billingTable);
-    const first = await ledger.claim(claimOf('evt_flow'), NOW);
+    const first = await ledger.settle(claimOf('evt_flow'), toPublish, NOW);
     if (first.kind !== 'claimed') throw new Error('expected a claim');
-    const notification = { subject: 'Paid', message: '{}', attributes: { type: 'payment-succeeded' } };
-    await ledger.recordOutcome('evt_flow', first.token, { effectApplied: true, notification });
     await ledger.release('evt_flow', first.token);
 
-    const second = await ledger.claim(claimOf('evt_flow'), NOW + 1000);
+    // The redelivery found nothing to publish this time (a newer event got in first), yet publishes what was recorded.
+    const second = await ledger.settle(claimOf('evt_flow'), { effectApplied: false }, NOW + 1000);
     expect(second).toMatchObject({ kind: 'claimed', recorded: { effectApplied: true, notification } });
     if (second.kind !== 'claimed') throw new Error('expected a claim');
     await expect(ledger.complete('evt_flow', first.token, 'm-1', NOW)).rejects.toThrow(/taken over by another delivery/);
     await ledger.complete('evt_flow', second.token, 'm-2', NOW + 2000);
 
-    expect(await ledger.claim(claimOf('evt_flow'), NOW + 3000)).toEqual({ kind: 'done' });
+    expect(await ledger.settle(claimOf('evt_flow'), toPublish, NOW + 3000)).toEqual({ kind: 'done' });
     expect(await get(resources.billingTable, webhookEventKey('evt_flow'))).toMatchObject({ status: 'done', messageId: 'm-2', attempts: 2 });
   });
 
   it('takes over a claim only after its lease ran out', async () => {
     const ledger = dynamoEventLedger(documents, resources.billingTable);
-    await ledger.claim(claimOf('evt_dead'), NOW);
+    await ledger.settle(claimOf('evt_dead'), toPublish, NOW);
 
-    expect(await ledger.claim(claimOf('evt_dead'), NOW + CLAIM_LEASE_MS - 1)).toEqual({ kind: 'in_progress' });
-    expect((await ledger.claim(claimOf('evt_dead'), NOW + CLAIM_LEASE_MS + 1)).kind).toBe('claimed');
+    expect(await ledger.settle(claimOf('evt_dead'), toPublish, NOW + CLAIM_LEASE_MS - 1)).toEqual({ kind: 'in_progress' });
+    expect((await ledger.settle(claimOf('evt_dead'), toPublish, NOW + CLAIM_LEASE_MS + 1)).kind).toBe('claimed');
   });
 
   it('moves an invoice forward only, and reports the status it had before or keeps', async () => {

@@ -262,7 +262,7 @@ describe('infrastructure.yaml', () => {
       } as unknown as DynamoDBDocumentClient;
       const nowMs = Date.UTC(2026, 10, 1);
 
-      await dynamoEventLedger(dynamo, 'billing').claim({ eventId: 'evt_1', eventType: 'invoice.paid', eventCreated: 1 }, nowMs);
+      await dynamoEventLedger(dynamo, 'billing').settle({ eventId: 'evt_1', eventType: 'invoice.paid', eventCreated: 1 }, { effectApplied: true }, nowMs);
       const claim = sent.pop()!;
       const ttlValue = /(?:^|[ ,])([A-Za-z0-9_]+) = (:[A-Za-z0-9_]+)/g;
       const sets = Object.fromEntries([...String(claim.UpdateExpression).matchAll(ttlValue)].map((m) => [m[1], m[2]]));

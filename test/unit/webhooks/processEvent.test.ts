@@ -46,18 +46,14 @@ describe('processEvent', () => {
 
   it('releases the claim when publishing fails, and the retry publishes the recorded notification once', async () => {
     const { store, published, deps } = harness(1);
-    let writes = 0;
-    const countingDeps = {
-      ...deps,
-      invoices: {
-        applyInvoiceUpdate: (...args: Parameters<typeof store.invoices.applyInvoiceUpdate>) => (writes++, store.invoices.applyInvoiceUpdate(...args)),
-      },
-    };
 
-    await expect(processEvent(event('invoice.payment_failed'), countingDeps)).rejects.toThrow('SNS unavailable');
-    expect(await processEvent(event('invoice.payment_failed'), countingDeps)).toMatchObject({ outcome: 'processed' });
+    await expect(processEvent(event('invoice.payment_failed'), deps)).rejects.toThrow('SNS unavailable');
+    const written = [...store.invoiceRecords.values()];
+    expect(await processEvent(event('invoice.payment_failed'), deps)).toMatchObject({ outcome: 'processed' });
 
-    expect(writes).toBe(1);
+    // The retry finds the event already in the record and writes nothing new.
+    expect([...store.invoiceRecords.values()]).toHaveLength(1);
+    expect([...store.invoiceRecords.values()][0]).toBe(written[0]);
     expect(published.map((n) => n.attributes.type)).toEqual(['payment-failed']);
   });
 
@@ -66,7 +62,7 @@ describe('processEvent', () => {
     const claims: string[] = [];
     const spyDeps = {
       ...deps,
-      ledger: { ...deps.ledger, claim: async (...args: Parameters<typeof deps.ledger.claim>) => (claims.push(args[0].eventId), deps.ledger.claim(...args)) },
+      ledger: { ...deps.ledger, settle: async (...args: Parameters<typeof deps.ledger.settle>) => (claims.push(args[0].eventId), deps.ledger.settle(...args)) },
     };
 
     expect(await processEvent(event('charge.succeeded'), spyDeps)).toEqual({ outcome: 'ignored' });
