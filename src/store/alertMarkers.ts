@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertMarkerStore } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
 import { conditionHeld } from './conditions.js';
 import { alertKey, alertPeriodKey } from './keys.js';
+import { queryAll } from './query.js';
 import type { AlertMarker } from './records.js';
 
 /** A claim older than this belongs to a run that crashed between claim and publish; it may be taken over. */
@@ -69,25 +70,16 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
       return result.Item?.status === 'sent';
     },
     async sentInPeriod(period) {
-      const sent = new Set<string>();
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            FilterExpression: '#status = :sent',
-            ProjectionExpression: 'sk',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':pk': alertPeriodKey(period), ':sent': 'sent' },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) sent.add(String(item.sk));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return sent;
+      const sent = await queryAll(dynamo, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: '#status = :sent',
+        ProjectionExpression: 'sk',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':pk': alertPeriodKey(period), ':sent': 'sent' },
+        ConsistentRead: true,
+      });
+      return new Set(sent.map((item) => String(item.sk)));
     },
   };
 }

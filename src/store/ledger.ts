@@ -1,9 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
 import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
 import { conditionHeld, isConditionFailure, transactionItemFailedCondition } from './conditions.js';
+import { queryAll } from './query.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
 export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string): LedgerPort {
@@ -12,21 +13,12 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
   return {
     read: (customerId, period) =>
       call('read the ledger', async () => {
-        const items: Array<LedgerEntryRecord | LedgerHeadRecord> = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await dynamo.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period) },
-              ConsistentRead: true,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-          );
-          items.push(...((page.Items ?? []) as Array<LedgerEntryRecord | LedgerHeadRecord>));
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+        const items = await queryAll<LedgerEntryRecord | LedgerHeadRecord>(dynamo, {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ledgerPartition(customerId, period) },
+          ConsistentRead: true,
+        });
         const head = items.find((item): item is LedgerHeadRecord => item.recordType === 'ledgerHead');
         const entries = items.filter((item): item is LedgerEntryRecord => item.recordType === 'ledger').map(toEntry);
         return { entries, version: head?.version ?? 0 };
