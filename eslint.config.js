@@ -33,6 +33,11 @@ export default tseslint.config(
               group: ['@aws-sdk/*', 'stripe', '@actions/*'],
               message: 'Domain modules take adapters as arguments; SDKs live in src/aws, src/stripe, src/store, src/notify and src/github.',
             },
+            {
+              group: ['**/aws/*', '**/stripe/*', '**/store/*', '**/notify/*', '**/github/*'],
+              message:
+                "Domain modules never import an adapter: records, rules and ports live in the domain (src/records, src/notifications.ts, a folder's ports.ts) and adapters implement them.",
+            },
           ],
         },
       ],

@@ -1,5 +1,5 @@
 import type { LedgerEntry, LedgerPort } from '../src/billing/types.js';
-import { countsTowardsOverage, type InvoiceRecord } from '../src/store/records.js';
+import { countsTowardsOverage, type InvoiceRecord } from '../src/records/schema.js';
 
 /**
  * The billing ledger in memory, with the DynamoDB adapter's rules (entry ids are unique, a reservation that counts

@@ -231,7 +231,7 @@ async function createTables() {
           }
         : {}),
     });
-  // The two tables as infrastructure.yaml declares them (src/store/keys.ts).
+  // The two tables as infrastructure.yaml declares them (src/records/keys.ts).
   for (const command of [
     table(BILLING_TABLE, ['pk', 'sk'], { name: 'byCustomer', keys: ['gsi1pk', 'gsi1sk'] }),
     table(SUBSCRIPTIONS_TABLE, ['subscriptionId'], { name: 'byStripeCustomer', keys: ['stripeCustomerId', 'subscriptionId'] }),

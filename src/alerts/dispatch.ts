@@ -1,5 +1,5 @@
 import { mapWithConcurrency } from '../concurrency.js';
-import type { Notification, Publisher } from '../notify/sns.js';
+import type { Notification, Publisher } from '../notifications.js';
 import { formatMoney } from '../money.js';
 import type { BudgetAlert } from './evaluate.js';
 

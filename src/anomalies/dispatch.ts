@@ -1,7 +1,7 @@
 import type { AlertOutcome, DispatchOptions } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
 import { formatMoney, toDecimalString } from '../money.js';
-import type { Notification } from '../notify/sns.js';
+import type { Notification } from '../notifications.js';
 import type { CostAnomaly } from './detect.js';
 
 export type AnomalyOutcome = CostAnomaly & {

@@ -3,7 +3,7 @@ import type { Customer, BillingConfig } from '../config/load.js';
 import type { CostSnapshot, CustomerCosts } from '../costs/types.js';
 import { formatMoney, fromMinorUnits, toMinorUnits, type Micros } from '../money.js';
 import { isoDate, periodLabel, type BillingPeriod } from '../period.js';
-import { countsTowardsOverage } from '../store/records.js';
+import { countsTowardsOverage } from '../records/schema.js';
 import { customerCharge } from './charge.js';
 import { allocateLines, type InvoiceField } from './lines.js';
 import type { BillingMode, BillingPlan, CustomerPlan, LedgerEntry, LedgerEntryKind, LedgerState, OverageBasis, PlannedAction } from './types.js';

@@ -1,5 +1,5 @@
-import { invoiceByCustomerKey, invoiceKey } from '../store/keys.js';
-import { INVOICE_STATUS_RANK, type InvoiceRecord, type InvoiceStatus } from '../store/records.js';
+import { invoiceByCustomerKey, invoiceKey } from '../records/keys.js';
+import { INVOICE_STATUS_RANK, type InvoiceRecord, type InvoiceStatus } from '../records/schema.js';
 import { ledgerEntryRef } from './plan.js';
 import type { IssuedInvoice, LedgerEntry } from './types.js';
 

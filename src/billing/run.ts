@@ -3,7 +3,7 @@ import { mapWithConcurrency } from '../concurrency.js';
 import type { CostSnapshot } from '../costs/types.js';
 import { ConfigError, describeError } from '../errors.js';
 import { MICROS_PER_UNIT, minorUnitsPerUnit, toDecimalString, type Micros } from '../money.js';
-import type { Publisher } from '../notify/sns.js';
+import type { Publisher } from '../notifications.js';
 import { isoDate, type BillingPeriod } from '../period.js';
 import { BillingCallError } from './errors.js';
 import { formatMinor, ledgerEntryRef, planBilling, trueUpOpensOn } from './plan.js';

@@ -2,7 +2,7 @@ import type { CostSnapshot } from '../costs/types.js';
 import type { Micros } from '../money.js';
 import type { InvoiceField, InvoiceLine } from './lines.js';
 import type { BillingPeriod } from '../period.js';
-import type { InvoiceRecord, InvoiceStatus, LedgerEntryRecord } from '../store/records.js';
+import type { InvoiceRecord, InvoiceStatus, LedgerEntryRecord } from '../records/schema.js';
 
 /** Where the billing run gets the period's costs: the cost check's JSON report, or a Cost Explorer query. */
 export type LoadCosts = (period: BillingPeriod) => Promise<CostSnapshot>;
@@ -12,7 +12,7 @@ export type BillingMode = 'scheduled' | 'true-up' | 'fixed-amount';
 /** One step of billing a customer in a period (see LedgerEntryRecord). */
 export type LedgerEntryKind = LedgerEntryRecord['kind'];
 
-/** A ledger entry as the domain sees it: the stored record (src/store/records.ts) without its storage keys. */
+/** A ledger entry as the domain sees it: the stored record (src/records/schema.ts) without its storage keys. */
 export type LedgerEntry = Omit<LedgerEntryRecord, 'pk' | 'sk' | 'recordType'>;
 
 export interface EntryResult {

@@ -8,7 +8,7 @@ import type { BillingConfig } from '../config/load.js';
 import { collectCosts, type CollectOptions } from '../costs/collect.js';
 import type { CostExplorerPort } from '../costs/query.js';
 import type { CostSnapshot } from '../costs/types.js';
-import type { Publisher } from '../notify/sns.js';
+import type { Publisher } from '../notifications.js';
 import { dataWindow } from '../period.js';
 
 export interface CostCheckPorts {

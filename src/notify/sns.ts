@@ -1,14 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-
-/** A notification with string attributes that subscribers can filter on (type, customer, level, ...). */
-export interface Notification {
-  readonly subject: string;
-  readonly message: string;
-  readonly attributes: Readonly<Record<string, string>>;
-}
-
-/** Port that domain code publishes through; the SNS adapter below, or a printer in the demo. */
-export type Publisher = (notification: Notification) => Promise<{ messageId: string }>;
+import type { Publisher } from '../notifications.js';
 
 export function snsPublisher(sns: SNSClient, topicArn: string): Publisher {
   return async (notification) => {

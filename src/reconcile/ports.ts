@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../billing/types.js';
-import type { InvoiceStatus } from '../store/records.js';
+import type { InvoiceStatus } from '../records/schema.js';
 import type { InvoiceUpdate, InvoiceUpdateResult } from '../webhooks/ports.js';
 
 /** Stripe's invoice statuses (the record's `payment_failed` and `overdue` are open invoices in Stripe). */

@@ -3,7 +3,7 @@ import type { LedgerEntry } from '../billing/types.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { BillingConfig } from '../config/load.js';
 import { previousPeriod, type BillingPeriod } from '../period.js';
-import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../store/records.js';
+import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../records/schema.js';
 import type { InvoiceUpdate } from '../webhooks/ports.js';
 import type { ReconcileStore, StripeInvoiceReader, StripeInvoiceView } from './ports.js';
 

@@ -1,5 +1,5 @@
 import { formatMoney, fromMinorUnits } from '../money.js';
-import type { Notification, Publisher } from '../notify/sns.js';
+import type { Notification, Publisher } from '../notifications.js';
 import { markdownCell as cell } from '../report/markdown.js';
 import type { Drift, DriftKind, ReconcileResult } from './reconcile.js';
 

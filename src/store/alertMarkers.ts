@@ -3,9 +3,9 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import type { AlertMarkerStore } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
 import { conditionHeld } from './conditions.js';
-import { alertKey, alertPeriodKey } from './keys.js';
+import { alertKey, alertPeriodKey } from '../records/keys.js';
 import { queryAll } from './query.js';
-import type { AlertMarker } from './records.js';
+import type { AlertMarker } from '../records/schema.js';
 
 /** A claim older than this belongs to a run that crashed between claim and publish; it may be taken over. */
 export const STALE_CLAIM_MS = 15 * 60_000;

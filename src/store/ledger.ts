@@ -1,8 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
-import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from './keys.js';
-import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from './records.js';
+import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from '../records/keys.js';
+import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from '../records/schema.js';
 import { conditionHeld, isConditionFailure, transactionItemFailedCondition } from './conditions.js';
 import { queryAll } from './query.js';
 

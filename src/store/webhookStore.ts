@@ -11,8 +11,8 @@ import type {
   SubscriptionState,
   SubscriptionStore,
 } from '../webhooks/ports.js';
-import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from './keys.js';
-import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from './records.js';
+import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from '../records/keys.js';
+import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from '../records/schema.js';
 import { conditionHeld, isConditionFailure, itemOnConditionFailure } from './conditions.js';
 
 /** Dedupe markers outlive Stripe's 3-day retries and its 30-day event list, so a backfill never repeats an effect. */

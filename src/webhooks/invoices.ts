@@ -1,5 +1,5 @@
 import { formatMoney, fromMinorUnits } from '../money.js';
-import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../store/records.js';
+import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../records/schema.js';
 import type { InvoiceEventType, StripeInvoice } from './events.js';
 import { notification, type NotificationKind } from './notifications.js';
 import type { InvoiceUpdate, InvoiceUpdateResult, Notification } from './ports.js';

@@ -1,5 +1,5 @@
-import type { Notification, Publisher } from '../notify/sns.js';
-import type { InvoiceStatus, SubscriptionRecord } from '../store/records.js';
+import type { Notification, Publisher } from '../notifications.js';
+import type { InvoiceStatus, SubscriptionRecord } from '../records/schema.js';
 
 /** What the webhook domain needs from storage; the DynamoDB adapter is src/store/webhookStore.ts. */
 

@@ -1,4 +1,4 @@
-import type { SubscriptionItemState } from '../store/records.js';
+import type { SubscriptionItemState } from '../records/schema.js';
 import type { StripeSubscription, SubscriptionEventType } from './events.js';
 import { notification, type NotificationKind } from './notifications.js';
 import type { Notification, SubscriptionState } from './ports.js';

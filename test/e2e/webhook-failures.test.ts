@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { webhookEventKey } from '../../src/store/keys.js';
+import { webhookEventKey } from '../../src/records/keys.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { fixtureEvent, signedDelivery } from '../support/stripeEvents.js';

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { invoiceByCustomerKey, invoiceKey } from '../../src/store/keys.js';
+import { invoiceByCustomerKey, invoiceKey } from '../../src/records/keys.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { fixtureEvent, signedDelivery, withIds } from '../support/stripeEvents.js';
 import { deployHarness, type WebhookHarness } from '../support/webhookHarness.js';

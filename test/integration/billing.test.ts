@@ -1,6 +1,6 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { invoiceKey } from '../../src/store/keys.js';
+import { invoiceKey } from '../../src/records/keys.js';
 import { describe, expect, it } from 'vitest';
 import { runBilling, type BillingOutcome, type BillingRequest } from '../../src/billing/run.js';
 import { billingOutputs, renderBillingSummary } from '../../src/billing/summary.js';

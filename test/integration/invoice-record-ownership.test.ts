@@ -1,7 +1,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { invoiceRecord } from '../../src/billing/records.js';
-import { invoiceKey } from '../../src/store/keys.js';
+import { invoiceKey } from '../../src/records/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { memoryWebhookStore } from '../../src/store/memoryWebhookStore.js';
 import { dynamoInvoiceStore } from '../../src/store/webhookStore.js';

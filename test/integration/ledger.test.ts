@@ -2,7 +2,7 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { invoiceRecord } from '../../src/billing/records.js';
 import type { LedgerEntry } from '../../src/billing/types.js';
-import { invoiceKey, ledgerHeadKey } from '../../src/store/keys.js';
+import { invoiceKey, ledgerHeadKey } from '../../src/records/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { acmeOverageEntry, scanTable, useBillingServices } from '../support/billing.js';
 

@@ -4,7 +4,7 @@ import { runBilling } from '../../src/billing/run.js';
 import { parsePeriod } from '../../src/period.js';
 import { reconcile, type Drift, type ReconcileResult } from '../../src/reconcile/reconcile.js';
 import { driftNotification, moneyLosingDrifts, renderReconcileSummary } from '../../src/reconcile/report.js';
-import { invoiceKey } from '../../src/store/keys.js';
+import { invoiceKey } from '../../src/records/keys.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { dynamoReconcileStore } from '../../src/store/reconcileStore.js';
 import { stripeBilling } from '../../src/stripe/billing.js';

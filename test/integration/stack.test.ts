@@ -9,7 +9,7 @@ import {
   invoiceKey,
   subscriptionKey,
   SUBSCRIPTIONS_TABLE_KEYS,
-} from '../../src/store/keys.js';
+} from '../../src/records/keys.js';
 import { loadTemplate, withoutResources, type Template } from '../support/cloudformation.js';
 import { startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../support/moto.js';
 
@@ -75,7 +75,7 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
       outputs = await createStack('stripe-billing-dev', emulated, { Environment: 'dev' });
     });
 
-    it('creates the billing table with the key scheme of src/store/keys.ts, on demand', async () => {
+    it('creates the billing table with the key scheme of src/records/keys.ts, on demand', async () => {
       const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: outputs.BillingTableName }));
       expect(Table?.TableName).toBe('stripe-billing-dev-billing');
       expect(Table?.KeySchema).toEqual([
@@ -114,7 +114,7 @@ describe('infrastructure.yaml in moto CloudFormation', () => {
       expect(found.Items?.map((i) => i.pk?.S)).toEqual(['INVOICE#in_123']);
     });
 
-    it('creates the subscriptions table with the key scheme and byStripeCustomer index of src/store/keys.ts, on demand', async () => {
+    it('creates the subscriptions table with the key scheme and byStripeCustomer index of src/records/keys.ts, on demand', async () => {
       const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: outputs.SubscriptionsTableName }));
       expect(Table?.TableName).toBe('stripe-billing-dev-subscriptions');
       expect(Table?.KeySchema).toEqual([{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }]);

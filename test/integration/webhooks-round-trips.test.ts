@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { webhookEventKey } from '../../src/store/keys.js';
+import { webhookEventKey } from '../../src/records/keys.js';
 import { dynamoEventLedger, dynamoInvoiceStore, dynamoSubscriptionStore } from '../../src/store/webhookStore.js';
 import { parseEvent } from '../../src/webhooks/events.js';
 import type { Notification } from '../../src/webhooks/ports.js';

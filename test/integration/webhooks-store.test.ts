@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLAIM_LEASE_MS, dynamoEventLedger, dynamoInvoiceStore, dynamoSubscriptionStore } from '../../src/store/webhookStore.js';
-import { invoiceKey, webhookEventKey } from '../../src/store/keys.js';
+import { invoiceKey, webhookEventKey } from '../../src/records/keys.js';
 import type { InvoiceUpdate, SubscriptionState } from '../../src/webhooks/ports.js';
 import { startDynalite, type Dynalite } from '../support/dynalite.js';
 import { startMoto, type Moto } from '../support/moto.js';

@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/store/keys.js';
+import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX } from '../../src/records/keys.js';
 
 /** The billing table as infrastructure.yaml declares it, for emulators in tests and benchmarks. */
 export function billingTableDefinition(tableName: string): CreateTableCommandInput {

@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { HttpApiRequest } from '../../lambda/billing-handler/handler.js';
-import { invoiceKey, subscriptionKey } from '../../src/store/keys.js';
+import { invoiceKey, subscriptionKey } from '../../src/records/keys.js';
 import type { WebhookResponse } from '../../src/webhooks/service.js';
 import type { Moto } from './moto.js';
 import { TEST_CREDENTIALS, TEST_REGION } from './moto.js';

@@ -8,7 +8,7 @@ import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { HttpApiRequest } from '../../lambda/billing-handler/handler.js';
 import { bundleLambda } from '../../scripts/lambdaBundle.mjs';
 import type { WebhookResponse } from '../../src/webhooks/service.js';
-import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/store/keys.js';
+import { BILLING_TABLE_KEYS, BY_CUSTOMER_INDEX, BY_STRIPE_CUSTOMER_INDEX, SUBSCRIPTIONS_TABLE_KEYS } from '../../src/records/keys.js';
 
 export type WebhookHandler = (request: HttpApiRequest) => Promise<WebhookResponse>;
 

@@ -12,7 +12,7 @@ import {
   invoiceKey,
   SUBSCRIPTIONS_TABLE_KEYS,
   webhookEventKey,
-} from '../../src/store/keys.js';
+} from '../../src/records/keys.js';
 import { CLAIM_LEASE_MS, dynamoEventLedger } from '../../src/store/webhookStore.js';
 import { METRICS_NAMESPACE, metricsLine, SERVICE_NAME } from '../../src/webhooks/telemetry.js';
 import {
@@ -208,7 +208,7 @@ describe('infrastructure.yaml', () => {
       expect(JSON.stringify(infrastructure.Conditions?.ProtectTables)).toContain('{"Condition":"IsProd"}');
     });
 
-    it('gives the billing table the key scheme, index and TTL attribute of src/store/keys.ts', () => {
+    it('gives the billing table the key scheme, index and TTL attribute of src/records/keys.ts', () => {
       const p = props(resources.BillingTable);
       expect(p.KeySchema).toEqual([
         { AttributeName: BILLING_TABLE_KEYS.partition, KeyType: 'HASH' },
@@ -233,7 +233,7 @@ describe('infrastructure.yaml', () => {
       );
     });
 
-    it('gives the subscriptions table the key and byStripeCustomer index of src/store/keys.ts, and no TTL', () => {
+    it('gives the subscriptions table the key and byStripeCustomer index of src/records/keys.ts, and no TTL', () => {
       const p = props(resources.SubscriptionsTable);
       expect(p.KeySchema).toEqual([{ AttributeName: SUBSCRIPTIONS_TABLE_KEYS.partition, KeyType: 'HASH' }]);
       expect(p.GlobalSecondaryIndexes).toEqual([
@@ -363,7 +363,7 @@ describe('infrastructure.yaml', () => {
       });
     });
 
-    it('may read and update only event markers and invoice records of the billing table (src/store/keys.ts prefixes)', () => {
+    it('may read and update only event markers and invoice records of the billing table (src/records/keys.ts prefixes)', () => {
       const table = policyStatements(infrastructure).find((s) => s.resource === 'WebhookFunctionRole' && s.statement.Sid === 'EventMarkersAndInvoiceRecords')!;
       expect(table.statement.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'INVOICE#*'] } });
       expect(webhookEventKey('evt_1').pk).toMatch(/^EVENT#/);

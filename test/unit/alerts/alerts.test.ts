@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALERT_CONCURRENCY, alertNotification, dispatchAlerts, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
 import { crossedLevels, type BudgetAlert } from '../../../src/alerts/evaluate.js';
-import type { Notification } from '../../../src/notify/sns.js';
+import type { Notification } from '../../../src/notifications.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
 
 function memoryMarkers() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INVOICE_EVENT_TYPES, parseEvent, type InvoiceEventType } from '../../../src/webhooks/events.js';
 import { INVOICE_STATUS_BY_EVENT, invoiceNotification, invoiceUpdateFrom } from '../../../src/webhooks/invoices.js';
-import { INVOICE_STATUS_RANK } from '../../../src/store/records.js';
+import { INVOICE_STATUS_RANK } from '../../../src/records/schema.js';
 import { fixtureEvent } from '../../support/stripeEvents.js';
 
 function updateFor(type: InvoiceEventType) {

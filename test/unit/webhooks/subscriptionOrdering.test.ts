@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import type { Notification } from '../../../src/notify/sns.js';
+import type { Notification } from '../../../src/notifications.js';
 import { memoryWebhookStore } from '../../../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../../../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../../../src/webhooks/service.js';
