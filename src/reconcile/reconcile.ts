@@ -147,15 +147,22 @@ function compareEntry(entry: LedgerEntry, invoiceId: string, invoice: StripeInvo
   };
 }
 
-function unrecorded(invoice: StripeInvoiceView): Drift {
+/** What a drift found from the Stripe side says of the invoice (the metadata may lack customer or period). */
+function stripeInvoiceFacts(invoice: StripeInvoiceView) {
   return {
-    kind: 'unrecorded-invoice',
     customerId: invoice.customerId ?? '?',
     period: invoice.period ?? '?',
     invoiceId: invoice.id,
     currency: invoice.currency,
     stripeMinor: invoice.total,
     stripeStatus: invoice.status,
+  };
+}
+
+function unrecorded(invoice: StripeInvoiceView): Drift {
+  return {
+    kind: 'unrecorded-invoice',
+    ...stripeInvoiceFacts(invoice),
     losesMoney: false,
     action: `Stripe holds this invoice (ledger entry ${invoice.ledgerEntry ?? 'unnamed'}) but the ledger has no such entry, so billing does not count it and may bill the same cost again. If it duplicates an invoice of the ledger, void it in Stripe; if it is the only invoice for that cost, credit the customer for the second bill the ledger will make.`,
   };
@@ -179,13 +186,8 @@ async function repairStatus(invoice: StripeInvoiceView, known: boolean, store: R
   const repaired = request.dryRun ? false : (await store.applyInvoiceUpdate(statusUpdate(invoice, status), request.now.getTime())).applied;
   return {
     kind: 'status-behind',
-    customerId: invoice.customerId ?? '?',
-    period: invoice.period ?? '?',
-    invoiceId: invoice.id,
-    currency: invoice.currency,
-    stripeMinor: invoice.total,
+    ...stripeInvoiceFacts(invoice),
     ...(recordStatus ? { recordStatus } : {}),
-    stripeStatus: invoice.status,
     losesMoney: false,
     repaired,
     action: repaired
