@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import Stripe from 'stripe';
-import { isConditionFailure } from '../src/store/conditions.js';
+import { isConditionFailure } from '../src/store/claim.js';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
 import { createWebhookService } from '../src/webhooks/service.js';

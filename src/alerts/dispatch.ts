@@ -6,14 +6,25 @@ import type { BudgetAlert } from './evaluate.js';
 /** Proof that this run holds an alert's marker; only its holder may mark it sent or give it back. */
 export interface AlertClaim {
   readonly token: string;
+  readonly claimedAt: string;
+}
+
+/** An alert published under its claim, to be recorded as sent. */
+export interface SentAlert {
+  readonly alert: BudgetAlert;
+  readonly claim: AlertClaim;
+  readonly messageId: string;
 }
 
 /** Where "this alert was sent" is remembered, so each level goes out once per period. */
 export interface AlertMarkerStore {
   /** Claims the alert with a conditional write; undefined when another run already holds or sent it. */
   claim(alert: BudgetAlert, now: Date): Promise<AlertClaim | undefined>;
-  /** False when the claim was taken over meanwhile (this run was too slow): the new holder decides. */
-  markSent(alert: BudgetAlert, claim: AlertClaim, messageId: string, now: Date): Promise<boolean>;
+  /**
+   * Records published alerts as sent, many per request. Unconditional: each went out under its claim, so even over a
+   * claim taken over meanwhile (this run was too slow) "sent" is the truth.
+   */
+  markSent(sent: readonly SentAlert[], now: Date): Promise<void>;
   /** Gives a claim back after a failed publish so the next run tries again. */
   release(alert: BudgetAlert, claim: AlertClaim): Promise<void>;
   wasSent(alert: BudgetAlert): Promise<boolean>;
@@ -26,8 +37,14 @@ export function alertIdentity(alert: Pick<BudgetAlert, 'scope' | 'kind' | 'level
   return `${alert.scope}#${alert.kind}#${alert.level}`;
 }
 
-/** New alerts claimed and published at once; each needs a claim, a publish and a mark-sent, in that order. */
+/** New alerts claimed and published at once; each needs a claim and a publish, in that order. */
 export const ALERT_CONCURRENCY = 16;
+/**
+ * Published alerts recorded as sent in one store write (DynamoDB's BatchWriteItem takes 25). A crash before the write
+ * leaves up to this many claims to be taken over once stale, and sent again: the same as a crash between publish and
+ * mark-sent, for a few alerts more.
+ */
+export const SENT_PER_WRITE = 25;
 
 export type AlertOutcome = BudgetAlert & {
   /**
@@ -48,19 +65,52 @@ export interface DispatchOptions {
 
 /**
  * Publishes each newly crossed level once. The period's sent markers are read first, in one paginated query, so a
- * run with nothing new makes no request per alert; each new alert is claimed, published and marked sent, a bounded
- * number at a time. A failed publish does not stop the others; its outcome says `failed` and the caller fails the
- * run after writing its report. Outcomes keep the order of `alerts`.
+ * run with nothing new makes no request per alert; each new alert is claimed and published, a bounded number at a
+ * time, and recorded as sent with others in batches. A failed publish does not stop the others; its outcome says
+ * `failed` and the caller fails the run after writing its report. Outcomes keep the order of `alerts`.
  */
 export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: DispatchOptions): Promise<AlertOutcome[]> {
   const { markers, dryRun } = options;
   const sent = markers ? await sentAlerts(markers, alerts) : new Set<string>();
-  return mapWithConcurrency(alerts, ALERT_CONCURRENCY, async (alert): Promise<AlertOutcome> => {
+  const recorder = markers ? sentRecorder(markers, options.now) : undefined;
+  const outcomes = await mapWithConcurrency(alerts, ALERT_CONCURRENCY, async (alert): Promise<AlertOutcome> => {
     if (sent.has(`${alert.period}/${alertIdentity(alert)}`)) return { ...alert, status: 'already-sent' };
     if (dryRun) return { ...alert, status: 'would-send' };
-    if (!markers) return { ...alert, status: 'summary-only' };
-    return claimAndPublish(alert, markers, options);
+    if (!markers || !recorder) return { ...alert, status: 'summary-only' };
+    return claimAndPublish(alert, markers, recorder, options);
   });
+  await recorder?.flush();
+  return outcomes;
+}
+
+/** Collects published alerts and records them as sent `SENT_PER_WRITE` at a time, as they come. */
+export interface SentRecorder {
+  add(sent: SentAlert): void;
+  /** Records the rest and waits for every write; throws the first that failed. */
+  flush(): Promise<void>;
+}
+
+export function sentRecorder(markers: AlertMarkerStore, now: Date): SentRecorder {
+  let pending: SentAlert[] = [];
+  const writes: Array<Promise<void>> = [];
+  let failure: { error: unknown } | undefined;
+  const write = () => {
+    const batch = pending;
+    pending = [];
+    // Caught at once, so a failed write is not an unhandled rejection while other alerts are still publishing.
+    writes.push(markers.markSent(batch, now).catch((error: unknown) => void (failure ??= { error })));
+  };
+  return {
+    add(sent) {
+      pending.push(sent);
+      if (pending.length >= SENT_PER_WRITE) write();
+    },
+    async flush() {
+      if (pending.length > 0) write();
+      await Promise.all(writes);
+      if (failure) throw failure.error;
+    },
+  };
 }
 
 async function sentAlerts(markers: AlertMarkerStore, alerts: readonly BudgetAlert[]): Promise<Set<string>> {
@@ -71,11 +121,11 @@ async function sentAlerts(markers: AlertMarkerStore, alerts: readonly BudgetAler
   return sent;
 }
 
-async function claimAndPublish(alert: BudgetAlert, markers: AlertMarkerStore, { publish, now }: DispatchOptions): Promise<AlertOutcome> {
+async function claimAndPublish(alert: BudgetAlert, markers: AlertMarkerStore, recorder: SentRecorder, { publish, now }: DispatchOptions): Promise<AlertOutcome> {
   const claim = await markers.claim(alert, now);
   if (!claim) return { ...alert, status: 'already-sent' };
   if (!publish) {
-    await markers.markSent(alert, claim, '', now);
+    recorder.add({ alert, claim, messageId: '' });
     return { ...alert, status: 'summary-only' };
   }
   let messageId: string;
@@ -86,7 +136,7 @@ async function claimAndPublish(alert: BudgetAlert, markers: AlertMarkerStore, { 
     await markers.release(alert, claim).catch(() => undefined);
     return { ...alert, status: 'failed', error: error instanceof Error ? error.message : String(error) };
   }
-  await markers.markSent(alert, claim, messageId, now);
+  recorder.add({ alert, claim, messageId });
   return { ...alert, status: 'sent', messageId };
 }
 

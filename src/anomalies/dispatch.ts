@@ -1,4 +1,4 @@
-import type { AlertOutcome, DispatchOptions } from '../alerts/dispatch.js';
+import { sentRecorder, type AlertOutcome, type DispatchOptions } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
 import { formatMoney, toDecimalString } from '../money.js';
 import type { Notification } from '../notifications.js';
@@ -29,13 +29,14 @@ export function anomalyMarker(anomaly: CostAnomaly): BudgetAlert {
   };
 }
 
-/** Publishes each anomaly once per customer and day with the budget alerts' claim, publish, mark-sent scheme. */
+/** Publishes each anomaly once per customer and day with the budget alerts' claim, publish, record-sent scheme. */
 export async function dispatchAnomalies(anomalies: readonly CostAnomaly[], options: DispatchOptions): Promise<AnomalyOutcome[]> {
   const { markers, publish, dryRun, now } = options;
   const outcomes: AnomalyOutcome[] = [];
+  const recorder = markers ? sentRecorder(markers, now) : undefined;
   for (const anomaly of anomalies) {
     const marker = anomalyMarker(anomaly);
-    if (dryRun || !markers) {
+    if (dryRun || !markers || !recorder) {
       const sent = markers ? await markers.wasSent(marker) : false;
       outcomes.push({ ...anomaly, status: sent ? 'already-sent' : dryRun ? 'would-send' : 'summary-only' });
       continue;
@@ -46,7 +47,7 @@ export async function dispatchAnomalies(anomalies: readonly CostAnomaly[], optio
       continue;
     }
     if (!publish) {
-      await markers.markSent(marker, claim, '', now);
+      recorder.add({ alert: marker, claim, messageId: '' });
       outcomes.push({ ...anomaly, status: 'summary-only' });
       continue;
     }
@@ -58,9 +59,10 @@ export async function dispatchAnomalies(anomalies: readonly CostAnomaly[], optio
       outcomes.push({ ...anomaly, status: 'failed', error: error instanceof Error ? error.message : String(error) });
       continue;
     }
-    await markers.markSent(marker, claim, messageId, now);
+    recorder.add({ alert: marker, claim, messageId });
     outcomes.push({ ...anomaly, status: 'sent', messageId });
   }
+  await recorder?.flush();
   return outcomes;
 }
 

@@ -1,9 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EntryResult, LedgerEntry, LedgerPort } from '../billing/types.js';
 import { ServiceError } from '../errors.js';
 import { invoiceKey, ledgerEntryKey, ledgerHeadKey, ledgerPartition } from '../records/keys.js';
 import { countsTowardsOverage, type InvoiceRecord, type LedgerEntryRecord, type LedgerHeadRecord } from '../records/schema.js';
-import { conditionHeld, isConditionFailure, transactionItemFailedCondition } from './conditions.js';
+import { claim, conditionHeld, isConditionFailure, transactionItemFailedCondition, type ClaimWrite } from './claim.js';
 import { queryAll } from './query.js';
 
 /** The billing ledger in the billing table: conditional writes make every entry reserved and completed once. */
@@ -29,14 +29,12 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
         const put = { TableName: tableName, Item: toRecord(entry), ConditionExpression: 'attribute_not_exists(pk)' };
         // A fixed charge is separate from the overage: its own entry id is all that keeps it single.
         const movesHead = countsTowardsOverage(entry.kind);
-        const reserved = await conditionHeld(
-          movesHead
-            ? dynamo.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }] }))
-            : dynamo.send(new PutCommand(put)),
-        );
-        if (reserved) return { reserved: true as const, version: movesHead ? version + 1 : version };
-        const existing = await dynamo.send(new GetCommand({ TableName: tableName, Key: keyOf(entry), ConsistentRead: true }));
-        return existing.Item ? { reserved: false as const, existing: toEntry(existing.Item as LedgerEntryRecord) } : { reserved: false as const };
+        const write: ClaimWrite = movesHead
+          ? { transaction: [{ Put: put }, { Update: moveHead(tableName, entry, version, entry.amountMinor) }], claimed: 0, key: keyOf(entry) }
+          : { put, key: keyOf(entry) };
+        const outcome = await claim<LedgerEntryRecord>(dynamo, write, { readWhenLeftOut: true });
+        if (outcome.won) return { reserved: true as const, version: movesHead ? version + 1 : version };
+        return outcome.existing ? { reserved: false as const, existing: toEntry(outcome.existing) } : { reserved: false as const };
       }),
 
     complete: (entry, result, at) =>
@@ -48,18 +46,16 @@ export function dynamoLedger(dynamo: DynamoDBDocumentClient, tableName: string):
           sets.push(`${name} = :${name}`);
           fields[`:${name}`] = value;
         }
-        return conditionHeld(
-          dynamo.send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: keyOf(entry),
-              UpdateExpression: `SET ${sets.join(', ')}`,
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: fields,
-            }),
-          ),
-        );
+        return conditionHeld(dynamo, {
+          update: {
+            TableName: tableName,
+            Key: keyOf(entry),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: fields,
+          },
+        });
       }),
 
     release: (entry) =>

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   EventClaimRequest,
   EventLedger,
@@ -13,7 +13,7 @@ import type {
 } from '../webhooks/ports.js';
 import { invoiceByCustomerKey, invoiceKey, subscriptionKey, webhookEventKey } from '../records/keys.js';
 import type { InvoiceRecord, InvoiceWebhookFields, SubscriptionRecord, WebhookEventMarker } from '../records/schema.js';
-import { conditionHeld, isConditionFailure, itemOnConditionFailure } from './conditions.js';
+import { claim, conditionHeld } from './claim.js';
 
 /** Dedupe markers outlive Stripe's 3-day retries and its 30-day event list, so a backfill never repeats an effect. */
 export const EVENT_MARKER_TTL_SECONDS = 35 * 24 * 3600;
@@ -26,15 +26,16 @@ export class ClaimLostError extends Error {
 
 export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: string): EventLedger {
   const ledger: EventLedger = {
-    async settle(request: EventClaimRequest, outcome: RecordedOutcome, nowMs: number): Promise<EventSettlement> {
-      const publishing = outcome.notification !== undefined;
+    async settle(request: EventClaimRequest, recorded: RecordedOutcome, nowMs: number): Promise<EventSettlement> {
+      const publishing = recorded.notification !== undefined;
       const token = randomUUID();
       const common =
         'recordType = :recordType, eventId = :eventId, eventType = :eventType, eventCreated = :eventCreated, ' +
         'receivedAt = if_not_exists(receivedAt, :now), expiresAt = :expiresAt, attempts = if_not_exists(attempts, :zero) + :one';
-      try {
-        const result = await dynamo.send(
-          new UpdateCommand({
+      const outcome = await claim<WebhookEventMarker>(
+        dynamo,
+        {
+          update: {
             TableName: billingTable,
             Key: webhookEventKey(request.eventId),
             // A notification an earlier attempt recorded wins over this attempt's, so a takeover publishes the same one.
@@ -56,24 +57,23 @@ export function dynamoEventLedger(dynamo: DynamoDBDocumentClient, billingTable: 
               ':expiresAt': Math.floor(nowMs / 1000) + EVENT_MARKER_TTL_SECONDS,
               ':zero': 0,
               ':one': 1,
-              ':applied': outcome.effectApplied,
-              ...(publishing ? { ':token': token, ':leaseUntil': nowMs + CLAIM_LEASE_MS, ':notification': outcome.notification } : { ':done': 'done' }),
+              ':applied': recorded.effectApplied,
+              ...(publishing ? { ':token': token, ':leaseUntil': nowMs + CLAIM_LEASE_MS, ':notification': recorded.notification } : { ':done': 'done' }),
             },
             ReturnValues: publishing ? 'ALL_NEW' : 'NONE',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+          },
+        },
+        { readWhenLeftOut: true },
+      );
+      if (outcome.won) {
         if (!publishing) return { kind: 'settled' };
-        const marker = result.Attributes as WebhookEventMarker;
-        return { kind: 'claimed', token, recorded: recordedOn(marker) ?? outcome };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const existing = (itemOnConditionFailure(error) ?? (await readMarker(dynamo, billingTable, request.eventId))) as WebhookEventMarker | undefined;
-        if (existing?.status === 'done') return { kind: 'done' };
-        if (!existing || (existing.leaseUntil ?? 0) >= nowMs) return { kind: 'in_progress' };
-        // An expired claim holding a notification: take it over and publish what it recorded.
-        return ledger.settle(request, recordedOn(existing) ?? outcome, nowMs);
+        return { kind: 'claimed', token, recorded: recordedOn(outcome.attributes as WebhookEventMarker) ?? recorded };
       }
+      const { existing } = outcome;
+      if (existing?.status === 'done') return { kind: 'done' };
+      if (!existing || (existing.leaseUntil ?? 0) >= nowMs) return { kind: 'in_progress' };
+      // An expired claim holding a notification: take it over and publish what it recorded.
+      return ledger.settle(request, recordedOn(existing) ?? recorded, nowMs);
     },
 
     async complete(eventId, token, messageId, nowMs) {
@@ -103,11 +103,6 @@ function recordedOn(marker: WebhookEventMarker): RecordedOutcome | undefined {
   return { effectApplied: marker.effectApplied, ...(marker.notification ? { notification: marker.notification } : {}) };
 }
 
-/** For emulators that leave the item out of a failed condition's answer. */
-async function readMarker(dynamo: DynamoDBDocumentClient, billingTable: string, eventId: string): Promise<unknown> {
-  return (await dynamo.send(new GetCommand({ TableName: billingTable, Key: webhookEventKey(eventId), ConsistentRead: true }))).Item;
-}
-
 async function updateOwnClaim(
   dynamo: DynamoDBDocumentClient,
   billingTable: string,
@@ -117,18 +112,16 @@ async function updateOwnClaim(
   values: Record<string, unknown>,
   names?: Record<string, string>,
 ): Promise<void> {
-  const stillOurs = await conditionHeld(
-    dynamo.send(
-      new UpdateCommand({
-        TableName: billingTable,
-        Key: webhookEventKey(eventId),
-        UpdateExpression: updateExpression,
-        ConditionExpression: 'claimToken = :token',
-        ExpressionAttributeValues: { ...values, ':token': token },
-        ...(names ? { ExpressionAttributeNames: names } : {}),
-      }),
-    ),
-  );
+  const stillOurs = await conditionHeld(dynamo, {
+    update: {
+      TableName: billingTable,
+      Key: webhookEventKey(eventId),
+      UpdateExpression: updateExpression,
+      ConditionExpression: 'claimToken = :token',
+      ExpressionAttributeValues: { ...values, ':token': token },
+      ...(names ? { ExpressionAttributeNames: names } : {}),
+    },
+  });
   if (!stillOurs) {
     throw new ClaimLostError(
       `the claim on event ${eventId} was taken over by another delivery (this one ran past the ${CLAIM_LEASE_MS / 1000} s lease); Stripe's redelivery will settle it`,
@@ -155,9 +148,11 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
         ledgerEntry: update.ledgerEntry,
         ...(update.customerId && update.period ? invoiceByCustomerKey(update.customerId, update.period, update.invoiceId) : {}),
       }).filter(([, value]) => value !== undefined);
-      try {
-        const result = await dynamo.send(
-          new UpdateCommand({
+      type StoredInvoice = InvoiceRecord & InvoiceWebhookFields;
+      const outcome = await claim<StoredInvoice>(
+        dynamo,
+        {
+          update: {
             TableName: billingTable,
             Key: invoiceKey(update.invoiceId),
             UpdateExpression: [
@@ -191,10 +186,12 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
               ...Object.fromEntries([...optional, ...fromMetadata].map(([name, value]) => [`:${name}`, value])),
             },
             ReturnValues: 'ALL_OLD',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        const previous = result.Attributes as (InvoiceRecord & InvoiceWebhookFields) | undefined;
+          },
+        },
+        { readWhenLeftOut: true },
+      );
+      if (outcome.won) {
+        const previous = outcome.attributes;
         if (!previous) return { applied: true };
         return {
           applied: true,
@@ -204,15 +201,12 @@ export function dynamoInvoiceStore(dynamo: DynamoDBDocumentClient, billingTable:
             ...(previous.customerId ? { customerId: previous.customerId } : {}),
           },
         };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const stored = (itemOnConditionFailure(error) ?? (await readInvoice(dynamo, billingTable, update.invoiceId))) as
-          Pick<InvoiceRecord & InvoiceWebhookFields, 'status' | 'customerId' | 'lastEventId'> | undefined;
-        if (!stored) return { applied: false };
-        const customer = stored.customerId ? { customerId: stored.customerId } : {};
-        if (stored.lastEventId === update.eventId) return { applied: true, previous: { status: stored.status, lastEventId: update.eventId, ...customer } };
-        return { applied: false, stored: { status: stored.status, ...customer } };
       }
+      const stored = outcome.existing;
+      if (!stored) return { applied: false };
+      const customer = stored.customerId ? { customerId: stored.customerId } : {};
+      if (stored.lastEventId === update.eventId) return { applied: true, previous: { status: stored.status, lastEventId: update.eventId, ...customer } };
+      return { applied: false, stored: { status: stored.status, ...customer } };
     },
   };
 }
@@ -221,40 +215,23 @@ export function dynamoSubscriptionStore(dynamo: DynamoDBDocumentClient, subscrip
   return {
     async upsertSubscription(state: SubscriptionState, nowMs: number) {
       const record: SubscriptionRecord = { ...state, recordType: 'subscription', updatedAt: new Date(nowMs).toISOString() };
-      try {
-        await dynamo.send(
-          new PutCommand({
+      const key = subscriptionKey(state.subscriptionId);
+      const outcome = await claim<Pick<SubscriptionRecord, 'lastEventId'>>(
+        dynamo,
+        {
+          put: {
             TableName: subscriptionsTable,
-            Item: { ...record, ...subscriptionKey(state.subscriptionId) },
+            Item: { ...record, ...key },
             // Newer only; this very event again writes nothing (the stored snapshot is already its own).
             ConditionExpression:
               'attribute_not_exists(subscriptionId) OR lastEventCreated < :created OR (lastEventCreated = :created AND lastEventId < :eventId)',
             ExpressionAttributeValues: { ':eventId': state.lastEventId, ':created': state.lastEventCreated },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { applied: true };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const stored = (itemOnConditionFailure(error) ??
-          (await dynamo.send(new GetCommand({ TableName: subscriptionsTable, Key: subscriptionKey(state.subscriptionId), ConsistentRead: true }))).Item) as
-          Pick<SubscriptionRecord, 'lastEventId'> | undefined;
-        return { applied: stored?.lastEventId === state.lastEventId };
-      }
+          },
+          key,
+        },
+        { readWhenLeftOut: true },
+      );
+      return { applied: outcome.won || outcome.existing?.lastEventId === state.lastEventId };
     },
   };
-}
-
-/** For emulators that leave the item out of a failed condition's answer. */
-async function readInvoice(dynamo: DynamoDBDocumentClient, billingTable: string, invoiceId: string): Promise<unknown> {
-  const found = await dynamo.send(
-    new GetCommand({
-      TableName: billingTable,
-      Key: invoiceKey(invoiceId),
-      ProjectionExpression: '#status, customerId, lastEventId',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ConsistentRead: true,
-    }),
-  );
-  return found.Item;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALERT_CONCURRENCY, alertNotification, dispatchAlerts, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
+import { ALERT_CONCURRENCY, alertNotification, dispatchAlerts, SENT_PER_WRITE, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
 import { crossedLevels, type BudgetAlert } from '../../../src/alerts/evaluate.js';
 import type { Notification } from '../../../src/notifications.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
@@ -9,17 +9,17 @@ function memoryMarkers() {
   const id = (a: BudgetAlert) => `${a.period}/${a.scope}/${a.kind}/${a.level}`;
   let claims = 0;
   let periodReads = 0;
+  const sentWrites: number[] = [];
   const store: AlertMarkerStore = {
-    async claim(alert) {
+    async claim(alert, at) {
       if (markers.has(id(alert))) return undefined;
       const token = `claim-${++claims}`;
       markers.set(id(alert), { status: 'claimed', token });
-      return { token };
+      return { token, claimedAt: at.toISOString() };
     },
-    async markSent(alert, claim) {
-      if (markers.get(id(alert))?.token !== claim.token) return false;
-      markers.set(id(alert), { status: 'sent', token: claim.token });
-      return true;
+    async markSent(sent) {
+      sentWrites.push(sent.length);
+      for (const { alert, claim } of sent) markers.set(id(alert), { status: 'sent', token: claim.token });
     },
     async release(alert, claim) {
       if (markers.get(id(alert))?.token === claim.token) markers.delete(id(alert));
@@ -33,7 +33,7 @@ function memoryMarkers() {
       return new Set(sent.map(([key]) => key.split('/').slice(1).join('#')));
     },
   };
-  return { store, markers, claims: () => claims, periodReads: () => periodReads };
+  return { store, markers, claims: () => claims, periodReads: () => periodReads, sentWrites };
 }
 
 const now = new Date('2026-11-15T06:00:00Z');
@@ -117,6 +117,26 @@ describe('budget alerts', () => {
     expect(outcomes.map((o) => o.messageId)).toEqual(alerts.map((a) => `m-${a.scope}`));
   });
 
+  it(`records published alerts as sent ${SENT_PER_WRITE} to a write, all of them before it returns`, async () => {
+    const template = crossedLevels(await demoSnapshot(), demoConfig)[0]!;
+    const alerts = Array.from({ length: 60 }, (_, i) => ({ ...template, scope: `c${i}` }));
+    const { store, markers, sentWrites } = memoryMarkers();
+    await dispatchAlerts(alerts, { markers: store, publish: async () => ({ messageId: 'm' }), dryRun: false, now });
+    expect(sentWrites).toEqual([25, 25, 10]);
+    expect([...markers.values()].filter((m) => m.status === 'sent')).toHaveLength(60);
+  });
+
+  it('fails the dispatch when recording alerts as sent fails, once every alert has been tried', async () => {
+    const template = crossedLevels(await demoSnapshot(), demoConfig)[0]!;
+    const alerts = Array.from({ length: 30 }, (_, i) => ({ ...template, scope: `c${i}` }));
+    const { store } = memoryMarkers();
+    const published: string[] = [];
+    const failing: AlertMarkerStore = { ...store, markSent: async () => Promise.reject(new Error('table throttled')) };
+    const publish = async (n: Notification) => (published.push(n.attributes.customer!), { messageId: 'm' });
+    await expect(dispatchAlerts(alerts, { markers: failing, publish, dryRun: false, now })).rejects.toThrow('table throttled');
+    expect(published).toHaveLength(30);
+  });
+
   it('gives the claim back when publishing fails, sends the others, and the next run sends it', async () => {
     const [first, second] = crossedLevels(await demoSnapshot(), demoConfig);
     const { store, markers } = memoryMarkers();
@@ -137,7 +157,7 @@ describe('budget alerts', () => {
   it('writes and publishes nothing in a dry run, yet knows what was sent before', async () => {
     const alerts = crossedLevels(await demoSnapshot(), demoConfig);
     const { store, markers } = memoryMarkers();
-    await store.markSent(alerts[0]!, (await store.claim(alerts[0]!, now))!, 'm0', now);
+    await store.markSent([{ alert: alerts[0]!, claim: (await store.claim(alerts[0]!, now))!, messageId: 'm0' }], now);
     await store.claim(alerts[1]!, now);
     const published: Notification[] = [];
     const outcomes = await dispatchAlerts(alerts, { markers: store, publish: async (n) => (published.push(n), { messageId: 'x' }), dryRun: true, now });
