@@ -583,10 +583,11 @@ describe('infrastructure.yaml', () => {
         [
           'ce:GetCostAndUsage',
           'ce:GetCostForecast',
+          'dynamodb:BatchWriteItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
+          'dynamodb:Query',
           'sns:Publish',
         ].sort(),
       );
