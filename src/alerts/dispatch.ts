@@ -3,7 +3,7 @@ import type { Notification, Publisher } from '../notifications.js';
 import { formatMoney } from '../money.js';
 import type { BudgetAlert } from './evaluate.js';
 
-/** Proof that this run holds an alert's marker; only its holder may mark it sent or give it back. */
+/** Proof that this run holds an alert's marker; only its holder may give it back. */
 export interface AlertClaim {
   readonly token: string;
   readonly claimedAt: string;
@@ -121,7 +121,12 @@ async function sentAlerts(markers: AlertMarkerStore, alerts: readonly BudgetAler
   return sent;
 }
 
-async function claimAndPublish(alert: BudgetAlert, markers: AlertMarkerStore, recorder: SentRecorder, { publish, now }: DispatchOptions): Promise<AlertOutcome> {
+async function claimAndPublish(
+  alert: BudgetAlert,
+  markers: AlertMarkerStore,
+  recorder: SentRecorder,
+  { publish, now }: DispatchOptions,
+): Promise<AlertOutcome> {
   const claim = await markers.claim(alert, now);
   if (!claim) return { ...alert, status: 'already-sent' };
   if (!publish) {

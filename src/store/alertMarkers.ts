@@ -36,6 +36,8 @@ export function dynamoAlertMarkers(dynamo: DynamoDBDocumentClient, tableName: st
         claimedAt: now.toISOString(),
         expiresAt: expiresAt(now),
       };
+      // One conditional put per claim rather than TransactWriteItems of many: a transaction is all or nothing (one alert
+      // already held, or an overlapping run, cancels all of it), bills two write units per item, and dynalite has none.
       const outcome = await claim(dynamo, {
         put: {
           TableName: tableName,
@@ -110,7 +112,12 @@ class UnprocessedWrites extends Error {
 }
 
 /** One BatchWriteItem, and its unprocessed items again with back-off (DynamoDB leaves some when throttled). */
-async function writeBatch(dynamo: DynamoDBDocumentClient, tableName: string, requests: Array<{ PutRequest: { Item: AlertMarker } }>, sleep: (ms: number) => Promise<void>) {
+async function writeBatch(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  requests: Array<{ PutRequest: { Item: AlertMarker } }>,
+  sleep: (ms: number) => Promise<void>,
+) {
   let remaining: unknown[] = requests;
   try {
     await withRetry(

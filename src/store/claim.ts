@@ -30,9 +30,7 @@ export type ClaimWrite =
  * claimed item as the service found it (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or undefined when there was
  * none (in a transaction that another item's condition or version check cancelled).
  */
-export type ClaimOutcome<Item> =
-  | { readonly won: true; readonly attributes: Item | undefined }
-  | { readonly won: false; readonly existing: Item | undefined };
+export type ClaimOutcome<Item> = { readonly won: true; readonly attributes: Item | undefined } | { readonly won: false; readonly existing: Item | undefined };
 
 export interface ClaimOptions {
   /**
