@@ -72,7 +72,7 @@ export async function conditionHeld(dynamo: DynamoDBDocumentClient, write: Claim
  * How a write lost, or undefined when the error is not a loss. `leftOut`: the claimed item stood in the way but the
  * answer does not carry it (a store ignoring ALL_OLD, or a concurrent transaction, which reports no item).
  */
-export function lossOf(error: unknown, claimed: number): { readonly item?: Record<string, unknown>; readonly leftOut: boolean } | undefined {
+function lossOf(error: unknown, claimed: number): { readonly item?: Record<string, unknown>; readonly leftOut: boolean } | undefined {
   const failure = error as { name?: string; Item?: Record<string, AttributeValue>; CancellationReasons?: CancellationReason[] } | null;
   if (failure?.name === 'ConditionalCheckFailedException') return found(failure.Item);
   if (failure?.name !== 'TransactionCanceledException') return undefined;
