@@ -90,8 +90,8 @@ function costReportParts(snapshot: CostSnapshot, config: Pick<BillingConfig, 'cu
   return { head, customer, tail };
 }
 
-/** Text gathered before each write: few writes, and never more than this in memory besides the snapshot. */
-const WRITE_CHUNK_CHARS = 1 << 20;
+/** Text gathered before each write: short-lived strings, far below V8's large-object size (300 writes at 10,000 customers). */
+const WRITE_CHUNK_CHARS = 64 * 1024;
 
 /**
  * Writes `JSON.stringify(toCostReport(...))`, byte for byte, one customer at a time: at 10,000 customers the report
