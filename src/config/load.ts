@@ -80,10 +80,10 @@ export function parseBillingConfig(text: string, source = 'billing config'): Bil
 }
 
 /**
- * The config's one YAML document as plain data (undefined for an empty file). js-yaml reads it several times faster
- * than the `yaml` package's Document API and without its syntax tree (0.5 s and 90 MB at 10,000 customers); an alias
- * is a shared reference there, never a copy, so a bomb costs nothing until `shapeOf` counts it. A file it refuses is
- * read again by `yaml` for the error, whose messages say more ("Flow sequence ... must end with a ]").
+ * The config's one YAML document as plain data (undefined for an empty file). js-yaml reads it without the `yaml`
+ * package's syntax tree: at 10,000 customers 0.4 s of CPU instead of 1.6 s, and 60 MB less heap. An alias is a shared
+ * reference there, never a copy, so a bomb costs nothing until `shapeOf` counts it. A file it refuses is read again
+ * by `yaml` for the error, whose messages say more ("Flow sequence ... must end with a ]").
  */
 function parseYaml(text: string, source: string): unknown {
   let documents: unknown[];
