@@ -3,15 +3,18 @@
 // (through a proxy that counts DynamoDB requests). CPU and peak memory are the kernel's figures for the whole
 // process. Baselines in the same run: a bare `node` process, and BENCH_BASELINE_DIST (an earlier build of the
 // action, e.g. `git show <rev>:actions/cost-check/dist/index.js > .bench-baseline/cost-check.mjs`) on the same data.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sampleCostCube, SAMPLE_SERVICES } from '../scripts/demo/sampleCosts.mjs';
+import { loadBillingConfig } from '../src/config/load.js';
 import { startDynalite } from '../test/support/dynalite.js';
 import { createBillingTable, BENCH_CREDENTIALS } from './support/billingTable.js';
 import { byOperation, measureAction, measureNode, startCostExplorerStandIn, startCountingProxy, total } from './support/processes.js';
 
 const SIZES = (process.env.BENCH_CUSTOMERS ?? '1000,10000').split(',').map(Number);
+// BENCH_RUNS=costs-only leaves out the two runs with alert markers (the first one writes twice per alert: minutes).
+const MARKER_RUNS = process.env.BENCH_RUNS === 'costs-only' ? [] : ['first run', 'same-day re-run'];
 const builds = [
   ...(process.env.BENCH_BASELINE_DIST ? [{ name: 'baseline', dist: resolve(process.env.BENCH_BASELINE_DIST) }] : []),
   { name: 'this build', dist: resolve(process.env.BENCH_DIST ?? 'actions/cost-check/dist/index.js') },
@@ -26,6 +29,7 @@ const bare = await measureNode([empty], {});
 const dynalite = await startDynalite();
 const dynamo = await startCountingProxy(dynalite.endpoint);
 const rows: string[][] = [];
+const configLoads: string[] = [];
 const notes: string[] = [];
 
 for (const customers of SIZES) {
@@ -37,13 +41,14 @@ for (const customers of SIZES) {
     config,
     `customers:\n${accounts.map((a, i) => `  - id: c${i}\n    name: Customer ${i}\n    match: "${a.account}"\n    stripeCustomerId: cus_bench${i}\n    allowance: 1000\n`).join('')}`,
   );
+  configLoads.push(await configLoad(config, customers));
   const costExplorer = await startCostExplorerStandIn(cube);
   for (const build of builds) {
     const table = `bench-${customers}-${build.name.replace(/\W/g, '')}`;
     await createBillingTable(dynalite.endpoint, table);
     // Costs alone (no billing table: alerts go to the summary only), then with alert markers, twice the same day.
     // The baseline's marker runs make two sequential requests per alert: bounded to BENCH_BASELINE_MARKERS_MAX customers.
-    const markerRuns = build.name === 'baseline' && customers > Number(process.env.BENCH_BASELINE_MARKERS_MAX ?? 1000) ? [] : ['first run', 'same-day re-run'];
+    const markerRuns = build.name === 'baseline' && customers > Number(process.env.BENCH_BASELINE_MARKERS_MAX ?? 1000) ? [] : MARKER_RUNS;
     for (const run of ['costs only', ...markerRuns]) {
       costExplorer.reset();
       dynamo.reset();
@@ -94,11 +99,21 @@ console.log(`## Cost check: the built action as a process, 20 services, a closed
 
 Node ${process.version}. Bare \`node\` (an empty module) in the same run: ${(bare.cpuMs / 1000).toFixed(2)} s CPU, ${bare.maxRssMiB.toFixed(0)} MiB.
 Cost Explorer requests are pages (each $0.01); DynamoDB requests are every request the action made to the billing table.
+Loading the config (YAML parse and validation by this build's loader, in the bench process, smaller size first): ${configLoads.join('; ')}.
 
 | Customers | Build | Run | CPU (whole process) | Peak RSS | Wall | Cost Explorer requests (bytes) | DynamoDB requests | Alerts | Largest output | Job summary |
 |--:|:--|:--|--:|--:|--:|--:|:--|--:|:--|--:|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 ${notes.map((n) => `\n> ${n}`).join('')}`);
+
+/** CPU of this build's config loader on the bench's config: the one load an action run makes. */
+async function configLoad(path: string, customers: number): Promise<string> {
+  const started = process.cpuUsage();
+  const config = await loadBillingConfig(path);
+  const used = process.cpuUsage(started);
+  if (config.customers.length !== customers) throw new Error(`the config of ${customers} customers loaded ${config.customers.length}`);
+  return `${customers.toLocaleString('en')} customers (${(statSync(path).size / 1024).toFixed(0)} KiB), ${((used.user + used.system) / 1000).toFixed(0)} ms CPU`;
+}
 
 /** All alerts reached: the count output where there is one (capped list otherwise, as earlier builds wrote). */
 function alertsReached(outputs: Record<string, string>): number {

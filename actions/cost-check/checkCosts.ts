@@ -1,10 +1,10 @@
-import * as core from '@actions/core';
 import { costExplorerAdapter } from '../../src/aws/costExplorer.js';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { loadBillingConfig } from '../../src/config/load.js';
 import type { CostCheckInputs } from '../../src/costCheck/inputs.js';
 import { costCheckOutputs } from '../../src/costCheck/outputs.js';
 import { runCostCheck } from '../../src/costCheck/run.js';
+import { errorAnnotation, setOutput, warningAnnotation } from '../../src/github/commands.js';
 import { writeJobSummary } from '../../src/github/runtime.js';
 import { formatMoney } from '../../src/money.js';
 import { snsPublisher } from '../../src/notify/sns.js';
@@ -29,33 +29,36 @@ export async function checkCosts(inputs: CostCheckInputs, now: Date): Promise<vo
 
   await writeCostReport(inputs.reportPath, snapshot, config, alerts, anomalies);
   await writeJobSummary(renderSummary(snapshot, config, alerts, { dryRun: inputs.dryRun, reportPath: inputs.reportPath, anomalies }));
-  for (const [name, value] of Object.entries(costCheckOutputs(result, inputs.reportPath))) core.setOutput(name, value);
+  for (const [name, value] of Object.entries(costCheckOutputs(result, inputs.reportPath))) setOutput(name, value);
   if (result.failedAlerts > 0) {
     const failed = alerts.filter((a) => a.status === 'failed');
-    core.error(`${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`, {
-      title: 'SNS publish failed',
-    });
+    errorAnnotation(
+      `${failed.length} alert(s) could not be published (${failed[0]?.error}); the next run sends them. The report and outputs were written.`,
+      'SNS publish failed',
+    );
     process.exitCode = 1;
   }
   const failedAnomalies = anomalies.anomalies.filter((a) => a.status === 'failed');
   if (failedAnomalies.length > 0) {
-    core.error(`${failedAnomalies.length} cost anomal(ies) could not be published (${failedAnomalies[0]?.error}); the next run sends them.`, {
-      title: 'SNS publish failed',
-    });
+    errorAnnotation(
+      `${failedAnomalies.length} cost anomal(ies) could not be published (${failedAnomalies[0]?.error}); the next run sends them.`,
+      'SNS publish failed',
+    );
     process.exitCode = 1;
   }
   if (snapshot.costUnit && snapshot.costUnit !== snapshot.currency.toUpperCase()) {
-    core.warning(`Cost Explorer reports amounts in ${snapshot.costUnit} but the config's currency is ${snapshot.currency}; amounts are not converted`, {
-      title: 'Currency mismatch',
-    });
+    warningAnnotation(
+      `Cost Explorer reports amounts in ${snapshot.costUnit} but the config's currency is ${snapshot.currency}; amounts are not converted`,
+      'Currency mismatch',
+    );
   }
   if (snapshot.unmapped.cost > 0) {
-    core.warning(
+    warningAnnotation(
       `${formatMoney(snapshot.unmapped.cost, snapshot.currency)} of cost matches no customer (${snapshot.unmapped.keys
         .slice(0, 5)
         .map((u) => u.key || '(none)')
         .join(', ')}); add a customer whose match covers it`,
-      { title: 'Unmapped cost' },
+      'Unmapped cost',
     );
   }
 }

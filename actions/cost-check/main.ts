@@ -6,7 +6,7 @@ export async function run(): Promise<void> {
   try {
     const now = new Date();
     const inputs = parseCostCheckInputs(actionInput, now);
-    // The AWS SDK, zod, the YAML parser and @actions/core load only once the inputs are valid.
+    // The AWS SDK, zod and the YAML parsers load only once the inputs are valid.
     const { checkCosts } = await import('./checkCosts.js');
     await checkCosts(inputs, now);
   } catch (error) {

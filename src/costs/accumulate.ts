@@ -21,6 +21,8 @@ export class CostAccumulator {
    */
   readonly lookbackByKey = new Map<string, Micros[]>();
   readonly units = new Set<string>();
+  /** One copy of each service name: every group's name is a new string, held by each key's map. */
+  private readonly serviceNames = new Map<string, string>();
   estimated = false;
   readonly lookbackDays: number;
   private readonly days: number;
@@ -45,8 +47,9 @@ export class CostAccumulator {
     const micros = this.parse(amount, unit);
     if (micros === 0) return;
     const costs = this.costsOf(key);
+    const name = this.serviceName(service);
     costs.cost += micros;
-    costs.services.set(service, (costs.services.get(service) ?? 0) + micros);
+    costs.services.set(name, (costs.services.get(name) ?? 0) + micros);
   }
 
   /**
@@ -73,6 +76,13 @@ export class CostAccumulator {
       this.lookbackByKey.set(key, lookback);
     }
     lookback[index] = (lookback[index] ?? 0) + micros;
+  }
+
+  private serviceName(service: string): string {
+    const known = this.serviceNames.get(service);
+    if (known !== undefined) return known;
+    this.serviceNames.set(service, service);
+    return service;
   }
 
   private parse(amount: string, unit: string): Micros {

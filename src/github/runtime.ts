@@ -1,3 +1,6 @@
+import { constants } from 'node:fs';
+import { access, appendFile } from 'node:fs/promises';
+import { EOL } from 'node:os';
 import { ConfigError, describeNetworkFailure, ServiceError } from '../errors.js';
 import { errorAnnotation } from './commands.js';
 
@@ -6,10 +9,13 @@ import { errorAnnotation } from './commands.js';
  * action run by hand still shows its report.
  */
 export async function writeJobSummary(markdown: string): Promise<void> {
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    // Loaded here, not at start-up: an action that fails on its inputs never needs it.
-    const core = await import('@actions/core');
-    await core.summary.addRaw(markdown, true).write();
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (file) {
+    // As @actions/core's `summary.addRaw(markdown, true).write()` does, without loading it.
+    await access(file, constants.R_OK | constants.W_OK).catch(() => {
+      throw new Error(`Unable to access summary file: '${file}'. Check if the file has correct read/write permissions.`);
+    });
+    await appendFile(file, `${markdown}${EOL}`, { encoding: 'utf8' });
   } else {
     process.stdout.write(`${markdown}\n`);
   }

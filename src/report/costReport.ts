@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { AlertOutcome } from '../alerts/dispatch.js';
 import { anomalyReport, type AnomalyResult } from '../anomalies/report.js';
 import { chargeOf, markupOf, percentOf } from '../billing/charge.js';
@@ -26,8 +27,16 @@ export function toCostReport(
   alerts: readonly AlertOutcome[] = [],
   anomalies?: AnomalyResult,
 ) {
+  const { head, customer, tail } = costReportParts(snapshot, config, alerts, anomalies);
+  return { ...head, customers: snapshot.customers.map(customer), ...tail };
+}
+
+export type CostReport = ReturnType<typeof toCostReport>;
+
+/** The report's fields before its customers, one customer's entry, and the fields after: in the report's order. */
+function costReportParts(snapshot: CostSnapshot, config: Pick<BillingConfig, 'customers'>, alerts: readonly AlertOutcome[], anomalies?: AnomalyResult) {
   const markup = markupOf(config.customers);
-  return {
+  const head = {
     schemaVersion: COST_REPORT_SCHEMA_VERSION,
     period: snapshot.period,
     window: snapshot.window,
@@ -46,24 +55,26 @@ export function toCostReport(
       services: services(snapshot.total.services),
       daily: snapshot.total.daily.map(money),
     },
-    customers: snapshot.customers.map((c) => {
-      const charge = chargeOf(c, markup(c.customerId));
-      return {
-        customerId: c.customerId,
-        name: c.name,
-        currency: c.currency,
-        cost: money(c.cost),
-        markupPercent: charge.markupPercent,
-        charge: money(charge.charge),
-        allowance: money(c.allowance),
-        forecast: money(c.forecast),
-        forecastCharge: money(charge.forecastCharge),
-        usedPercent: charge.usedPercent,
-        status: charge.status,
-        services: services(c.services),
-        daily: c.daily.map(money),
-      };
-    }),
+  };
+  const customer = (c: CustomerCosts) => {
+    const charge = chargeOf(c, markup(c.customerId));
+    return {
+      customerId: c.customerId,
+      name: c.name,
+      currency: c.currency,
+      cost: money(c.cost),
+      markupPercent: charge.markupPercent,
+      charge: money(charge.charge),
+      allowance: money(c.allowance),
+      forecast: money(c.forecast),
+      forecastCharge: money(charge.forecastCharge),
+      usedPercent: charge.usedPercent,
+      status: charge.status,
+      services: services(c.services),
+      daily: c.daily.map(money),
+    };
+  };
+  const tail = {
     unmapped: { cost: money(snapshot.unmapped.cost), keys: snapshot.unmapped.keys.map((u) => ({ key: u.key, amount: money(u.amount) })) },
     alerts: alerts.map((a) => ({
       scope: a.scope,
@@ -76,10 +87,17 @@ export function toCostReport(
     })),
     ...(anomalies ? { anomalies: anomalyReport(anomalies) } : {}),
   };
+  return { head, customer, tail };
 }
 
-export type CostReport = ReturnType<typeof toCostReport>;
+/** Text gathered before each write: short-lived strings, far below V8's large-object size (300 writes at 10,000 customers). */
+const WRITE_CHUNK_CHARS = 64 * 1024;
 
+/**
+ * Writes `JSON.stringify(toCostReport(...))`, byte for byte, one customer at a time: at 10,000 customers the report
+ * is some 20 MB, and building it whole (objects, string and buffer) was the cost check's peak memory. It goes to a
+ * temporary file renamed into place, so a failed run never leaves half a report at `path`.
+ */
 export async function writeCostReport(
   path: string,
   snapshot: CostSnapshot,
@@ -87,7 +105,27 @@ export async function writeCostReport(
   alerts: readonly AlertOutcome[],
   anomalies?: AnomalyResult,
 ): Promise<void> {
-  await writeFile(path, JSON.stringify(toCostReport(snapshot, config, alerts, anomalies)));
+  const { head, customer, tail } = costReportParts(snapshot, config, alerts, anomalies);
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const file = await open(temporary, 'w');
+  try {
+    // An object's JSON is "{", its fields joined by ",", and "}": head and tail are never empty.
+    let pending = `${JSON.stringify(head).slice(0, -1)},"customers":[`;
+    for (const [index, costs] of snapshot.customers.entries()) {
+      pending += `${index === 0 ? '' : ','}${JSON.stringify(customer(costs))}`;
+      if (pending.length >= WRITE_CHUNK_CHARS) {
+        await file.appendFile(pending);
+        pending = '';
+      }
+    }
+    await file.appendFile(`${pending}],${JSON.stringify(tail).slice(1)}`);
+    await file.close();
+    await rename(temporary, path);
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** A cost report that cannot be used: an input problem, reported before any side effect. */

@@ -113,6 +113,56 @@ describe('billing config', () => {
     await expect(loadBillingConfig(join(dir, 'ok.yaml'))).resolves.toMatchObject({ currency: 'usd' });
   });
 
+  it("says what is wrong with broken YAML and where, in the YAML reference parser's words", () => {
+    expect(problems('customers: [\n')).toEqual([
+      'billing config: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+    ]);
+    expect(problems(`${valid}currency: eur\n`)).toEqual(['billing config: not valid YAML: Map keys must be unique at line 11, column 1:']);
+    expect(problems('currency: "usd\n')).toEqual(['billing config: not valid YAML: Missing closing "quote at line 2, column 1:']);
+    expect(problems('customers:\n\t- id: acme\n')).toEqual(['billing config: not valid YAML: Tabs are not allowed as indentation at line 2, column 1:']);
+  });
+
+  it('names an alias without an anchor, a tag it does not read and a second document', () => {
+    expect(problems(`${valid}alertLevels: *levels\n`)).toEqual(['billing config: not valid YAML: unidentified alias "levels" at line 11, column 15']);
+    expect(problems(`${valid}excludeRecordTypes: !!binary dXNk\n`)).toEqual([
+      'billing config: not valid YAML: unknown scalar tag !<tag:yaml.org,2002:binary> at line 11, column 21',
+    ]);
+    expect(problems(`${valid}---\n${valid}`)).toEqual(['billing config: not valid YAML: holds 2 documents (separated by ---); a billing config is one']);
+  });
+
+  it('reads YAML 1.2 scalars as before: quoted or plain account ids, numbers in any notation, words as strings', () => {
+    const customer = (allowance: string, match: string) =>
+      parseBillingConfig(valid.replace('allowance: 800', `allowance: ${allowance}`).replace('"111111111111"', match)).customers[0];
+    expect(customer('0x1F', '111111111111')).toMatchObject({ allowance: 31_000_000, match: '111111111111' });
+    expect(customer('1.5e3', "'111111111111'")).toMatchObject({ allowance: 1_500_000_000 });
+    expect(customer('0o17', '"111111111111"')).toMatchObject({ allowance: 15_000_000 });
+    expect(problems(valid.replace('allowance: 800', 'allowance: 1_000'))).toEqual([
+      'customers[0].allowance is "1_000"; expected a monthly allowance as a number in the currency\'s units, such as 800 or 12.50',
+    ]);
+    expect(problems(valid.replace('allowance: 800', 'allowance: 2026-10-01'))).toEqual([
+      'customers[0].allowance is "2026-10-01"; expected a monthly allowance as a number in the currency\'s units, such as 800 or 12.50',
+    ]);
+    expect(problems('# no settings yet\n')).toEqual(['customers is missing; expected a list of customers']);
+  });
+
+  it('reads 1,000 customers as written', () => {
+    const yaml = `customers:\n${Array.from({ length: 1000 }, (_, n) => `  - id: c${n}\n    name: Customer ${n}\n    match: "${100_000_000_000 + n}"\n    stripeCustomerId: cus_bench${n}\n    allowance: ${n}.25\n`).join('')}`;
+    const { customers } = parseBillingConfig(yaml);
+    expect(customers).toHaveLength(1000);
+    expect(customers[999]).toEqual({
+      id: 'c999',
+      name: 'Customer 999',
+      match: '100000000999',
+      stripeCustomerId: 'cus_bench999',
+      allowance: 999_250_000,
+      markupPercent: 0,
+      currency: 'usd',
+      alertLevels: [50, 80, 100],
+      mode: 'invoice',
+      meterEventName: undefined,
+    });
+  });
+
   it('accepts the demo config shipped with the project', async () => {
     const config = await loadBillingConfig('scripts/demo/billing.config.yaml');
     expect(config.customers.map((c) => c.id)).toEqual(['acme', 'globex', 'initech', 'umbrella', 'hooli']);
@@ -135,6 +185,15 @@ describe('billing config: hostile or runaway input', () => {
   it('still accepts a config that shares values through a few anchors', () => {
     const shared = `alertLevels: &levels [50, 80]\n${valid.trim()}\n    alertLevels: *levels\n`;
     expect(parseBillingConfig(shared).customers[0]?.alertLevels).toEqual([50, 80]);
+  });
+
+  it('lets up to 1,000 lists and maps be repeated through aliases, as one anchor shared by 999 customers', () => {
+    const config = (customers: number) =>
+      `alertLevels: &levels [50, 80]\ncustomers:\n${Array.from({ length: customers }, (_, n) => `  - id: c${n}\n    name: C${n}\n    match: "${100_000_000_000 + n}"\n    stripeCustomerId: cus_C${n}abc\n    allowance: 1\n    alertLevels: *levels\n`).join('')}`;
+    expect(parseBillingConfig(config(999)).customers[998]?.alertLevels).toEqual([50, 80]);
+    expect(problems(config(1001))).toEqual([
+      'billing config: its aliases (*name) expand to more than 1000 nodes, as in a YAML "billion laughs" bomb; write the values out or use fewer aliases',
+    ]);
   });
 
   it('refuses 20,000 levels of nesting, or 40, naming the limit', () => {

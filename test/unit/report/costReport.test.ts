@@ -1,7 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AlertOutcome } from '../../../src/alerts/dispatch.js';
+import { crossedLevels } from '../../../src/alerts/evaluate.js';
+import type { BillingConfig } from '../../../src/config/load.js';
+import type { CostSnapshot } from '../../../src/costs/types.js';
 import { ConfigError } from '../../../src/errors.js';
 import { CostReportError, readCostReport, toCostReport, writeCostReport } from '../../../src/report/costReport.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
@@ -112,6 +116,70 @@ describe('reading the cost report', () => {
     const read = await readCostReport(path);
     expect(read.period).toBe('2026-10');
     expect(read.customers).toEqual(snapshot.customers);
+  });
+});
+
+describe('writing the cost report', () => {
+  /** The demo's customers repeated under new ids: a report of some megabytes, written in several chunks. */
+  async function manyCustomers(copies: number): Promise<{ snapshot: CostSnapshot; config: BillingConfig }> {
+    const snapshot = await demoSnapshot();
+    const copy = <T extends object>(list: readonly T[], id: (item: T) => string, key: 'customerId' | 'id') =>
+      Array.from({ length: copies }, (_, n) => list.map((item) => ({ ...item, [key]: `${id(item)}-${n}` }))).flat();
+    return {
+      snapshot: { ...snapshot, customers: copy(snapshot.customers, (c) => c.customerId, 'customerId') },
+      config: { ...demoConfig, customers: copy(demoConfig.customers, (c) => c.id, 'id') },
+    };
+  }
+
+  function outcomes(snapshot: CostSnapshot, config: BillingConfig): AlertOutcome[] {
+    return crossedLevels(snapshot, config).map((alert, i) =>
+      i === 0 ? { ...alert, status: 'failed', error: 'SNS said "no"' } : { ...alert, status: 'summary-only' },
+    );
+  }
+
+  it('writes the same bytes as the whole report serialised at once, customers, alerts and anomalies included', async () => {
+    const { snapshot, config } = await manyCustomers(800);
+    const alerts = outcomes(snapshot, config);
+    const anomalies = {
+      day: '2026-11-14',
+      settings: { enabled: true, ratio: 2, minimum: 20_000_000, lookbackDays: 28 },
+      anomalies: [
+        {
+          period: '2026-11',
+          customerId: 'acme-0',
+          customerName: 'Acme',
+          currency: 'usd',
+          day: '2026-11-14',
+          expected: 1_500_000,
+          actual: 9_250_000,
+          largestServices: [{ service: 'Amazon EC2', amount: 7_000_000 }],
+          estimated: true,
+          status: 'sent' as const,
+        },
+      ],
+    };
+    const path = join(dir, 'cost-report.json');
+    await writeCostReport(path, snapshot, config, alerts, anomalies);
+    const written = await readFile(path, 'utf8');
+    expect(written.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(alerts.length).toBeGreaterThan(800);
+    expect(written).toBe(JSON.stringify(toCostReport(snapshot, config, alerts, anomalies)));
+  });
+
+  it('writes a report of one customer and no alerts as JSON.stringify does', async () => {
+    const snapshot = await demoSnapshot();
+    const one = { ...snapshot, customers: snapshot.customers.slice(0, 1) };
+    const path = join(dir, 'one.json');
+    await writeCostReport(path, one, demoConfig, []);
+    expect(await readFile(path, 'utf8')).toBe(JSON.stringify(toCostReport(one, demoConfig, [])));
+  });
+
+  it('leaves no partial file behind when the report cannot be put in place', async () => {
+    const path = join(dir, 'taken');
+    await mkdir(path);
+    await writeFile(join(path, 'keep'), 'x');
+    await expect(writeCostReport(path, await demoSnapshot(), demoConfig, [])).rejects.toThrow();
+    expect((await readdir(dir)).sort()).toEqual(['taken']);
   });
 });
 
