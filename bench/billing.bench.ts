@@ -1,5 +1,6 @@
 // Bills 1,000 customers against the local Stripe test server, then runs the same day again, then bills a sample at
-// the default test-mode rate limit. Prints a markdown section. The ledger is kept in memory and counts the DynamoDB
+// the default test-mode rate limit, then live-mode samples behind 300 ms of Stripe latency. BENCH_CUSTOMERS (sizes,
+// comma-separated, e.g. 1000,10000) adds a live-mode run at the rate limit for each size. Prints a markdown section. The ledger is kept in memory and counts the DynamoDB
 // requests the real adapter would make: the figures are billing and Stripe, not a DynamoDB emulator's speed.
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,9 @@ const SAMPLE = 50;
 /** Live-mode billing behind 300 ms of Stripe latency: customers per run, and the latency. */
 const LATENCY_CUSTOMERS = 150;
 const LATENCY_MS = 300;
+const LIVE_RATE = 80;
+/** Live-mode runs at the rate limit for these customer counts (opt-in: each takes customers x 4 / 80 seconds). */
+const SCALE_CUSTOMERS = scaleSizes(process.env.BENCH_CUSTOMERS);
 const TODAY = '2026-11-20';
 
 const stripe = await startStripeServer();
@@ -34,6 +38,19 @@ function customers(count: number, prefix: string) {
       markupPercent: 10,
     };
   });
+}
+
+function scaleSizes(value: string | undefined): number[] {
+  return (value ?? '')
+    .split(',')
+    .filter((size) => size.trim() !== '')
+    .map((size) => {
+      const count = Number(size);
+      if (!Number.isInteger(count) || count < 1 || count > 99_999) {
+        throw new Error(`BENCH_CUSTOMERS: '${size}' is not a customer count; use whole numbers from 1 to 99999, comma-separated, e.g. 1000,10000`);
+      }
+      return count;
+    });
 }
 
 type Ledger = ReturnType<typeof countingMemoryLedger>;
@@ -78,6 +95,7 @@ async function bill(
   const before = stripe.requests.total;
   const ledgerBefore = ledgerRequests();
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const outcome = await runBilling(
     {
       loadCosts: async () => snapshot,
@@ -91,8 +109,15 @@ async function bill(
     { mode: 'scheduled', period, now, dryRun: false, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
   if (outcome.failures.length > 0) throw new Error(`bench run failed for ${outcome.failures.length} customers: ${outcome.failures[0]?.message}`);
-  return { outcome, seconds, requests: stripe.requests.total - before, dynamoRequests: ledgerRequests() - ledgerBefore };
+  return {
+    outcome,
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    requests: stripe.requests.total - before,
+    dynamoRequests: ledgerRequests() - ledgerBefore,
+  };
 }
 
 function prepare(list: ReturnType<typeof customers>): BillingConfig {
@@ -107,10 +132,16 @@ const again = await bill(fullConfig, fullLedger, Infinity);
 const limited = await bill(prepare(customers(SAMPLE, 's')), countingMemoryLedger(), 20);
 // Live mode (80 req/s) behind 300 ms of latency: the former fixed concurrency of 8, then the default, in one run.
 const slow = await latencyProxy(stripe.url, LATENCY_MS);
-const fixedEight = await bill(prepare(customers(LATENCY_CUSTOMERS, 'f')), countingMemoryLedger(), 80, { livemode: true, port: slow.port, concurrency: 8 });
-const followsRate = await bill(prepare(customers(LATENCY_CUSTOMERS, 'r')), countingMemoryLedger(), 80, { livemode: true, port: slow.port });
+const live = { livemode: true, port: slow.port };
+const fixedEight = await bill(prepare(customers(LATENCY_CUSTOMERS, 'f')), countingMemoryLedger(), LIVE_RATE, { ...live, concurrency: 8 });
+const followsRate = await bill(prepare(customers(LATENCY_CUSTOMERS, 'r')), countingMemoryLedger(), LIVE_RATE, live);
+const atScale = [];
+for (const size of SCALE_CUSTOMERS) {
+  atScale.push({ size, run: await bill(prepare(customers(size, `l${size}x`)), countingMemoryLedger(), LIVE_RATE, live) });
+}
 await slow.close();
 const rate = (run: { requests: number; seconds: number }) => run.requests / run.seconds;
+const ofLimit = (run: { requests: number; seconds: number }) => `${((rate(run) / LIVE_RATE) * 100).toFixed(0)} % of the limiter's rate`;
 
 const invoices = first.outcome.invoices.length;
 const perInvoice = first.requests / invoices;
@@ -134,14 +165,18 @@ const rows: Array<[string, string]> = [
   ],
   [
     `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: fixed concurrency 8`,
-    `${fixedEight.requests} requests in ${fixedEight.seconds.toFixed(1)} s = ${rate(fixedEight).toFixed(1)} req/s (${((rate(fixedEight) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
+    `${fixedEight.requests} requests in ${fixedEight.seconds.toFixed(1)} s = ${rate(fixedEight).toFixed(1)} req/s (${ofLimit(fixedEight)})`,
   ],
   [
     `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: concurrency following the rate (80)`,
-    `${followsRate.requests} requests in ${followsRate.seconds.toFixed(1)} s = ${rate(followsRate).toFixed(1)} req/s (${((rate(followsRate) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
+    `${followsRate.requests} requests in ${followsRate.seconds.toFixed(1)} s = ${rate(followsRate).toFixed(1)} req/s (${ofLimit(followsRate)})`,
   ],
+  ...atScale.map(({ size, run }): [string, string] => [
+    `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${size.toLocaleString('en-US')} customers: concurrency following the rate (80)`,
+    `${run.outcome.invoices.length} invoices, ${run.requests} Stripe requests in ${run.seconds.toFixed(1)} s = ${rate(run).toFixed(1)} req/s (${ofLimit(run)}); ${run.dynamoRequests} DynamoDB requests (ledger, counted); bench process CPU ${run.cpuSeconds.toFixed(1)} s`,
+  ]),
   ['Peak RSS (bench process, local Stripe server included)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`],
 ];
-console.log(measureSection('Billing: 1,000 customers against the local Stripe server', rows));
+console.log(measureSection('Billing: 1,000 customers against the local Stripe server', rows, `Node ${process.version}, ${process.arch}.`));
 
 await stripe.close();
