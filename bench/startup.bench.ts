@@ -78,41 +78,50 @@ const handlerOnly = [...handlerPackages].filter((name) => !sdkPackages.has(name)
 
 const emptyCjs = join(dir, 'empty.cjs');
 writeFileSync(emptyCjs, '');
-const loads = { bare: [] as number[], sdk: [] as number[], handler: [] as number[], sdkRss: [] as number[], handlerRss: [] as number[] };
+// A baseline Lambda: the sources of an earlier commit extracted into BENCH_BASELINE_DIR (src/ and lambda/, e.g.
+// `git archive <rev> src lambda | tar -x -C .bench-baseline`), bundled the same way.
+const baselineEntry = baselineDir ? join(baselineDir, 'lambda/billing-handler/handler.ts') : undefined;
+const bundles = [
+  { name: 'bare `node`, empty module', file: emptyCjs, cpu: [] as number[], rss: [] as number[] },
+  { name: 'AWS SDK clients only', file: sdkBundle, cpu: [] as number[], rss: [] as number[] },
+  ...(baselineEntry && existsSync(baselineEntry)
+    ? [
+        {
+          name: 'lambda/billing-handler, baseline',
+          file: bundleLambda(baselineEntry, join(dir, 'baseline-handler.cjs')),
+          cpu: [] as number[],
+          rss: [] as number[],
+        },
+      ]
+    : []),
+  { name: 'lambda/billing-handler, this build', file: handlerBundle, cpu: [] as number[], rss: [] as number[] },
+];
 for (let i = 0; i < LAMBDA_RUNS; i++) {
-  loads.bare.push((await measureNode([emptyCjs], {})).cpuMs);
-  const sdk = await measureNode([sdkBundle], {});
-  const handler = await measureNode([handlerBundle], {});
-  if (sdk.status !== 0 || handler.status !== 0) throw new Error(`a bundle failed to load: ${sdk.stderr}${handler.stderr}`);
-  loads.sdk.push(sdk.cpuMs);
-  loads.handler.push(handler.cpuMs);
-  loads.sdkRss.push(sdk.maxRssMiB);
-  loads.handlerRss.push(handler.maxRssMiB);
+  for (const bundle of bundles) {
+    const load = await measureNode([bundle.file], {});
+    if (load.status !== 0) throw new Error(`${bundle.name} failed to load: ${load.stderr}`);
+    bundle.cpu.push(load.cpuMs);
+    bundle.rss.push(load.maxRssMiB);
+  }
 }
-const lambda = {
-  bare: median(loads.bare),
-  sdk: median(loads.sdk),
-  handler: median(loads.handler),
-  sdkRss: median(loads.sdkRss),
-  handlerRss: median(loads.handlerRss),
-};
-const kib = (file: string) => `${(statSync(file).size / 1024).toFixed(0)} KiB`;
-const ratio = lambda.handler / lambda.sdk;
-const aboveBare = (lambda.handler - lambda.bare) / (lambda.sdk - lambda.bare);
+const [bareLoad, sdkLoad] = bundles.map((bundle) => median(bundle.cpu)) as [number, number];
+const lambdaRows = bundles.map((bundle, index) => {
+  const cpu = median(bundle.cpu);
+  const versus = index === 0 ? '–' : index === 1 ? '1.00x' : `**${(cpu / sdkLoad).toFixed(2)}x** (goal ≤ ${LAMBDA_GOAL}x)`;
+  const aboveBare = index === 0 ? '–' : `${(cpu - bareLoad).toFixed(0)} ms`;
+  const size = index === 0 ? '–' : `${(statSync(bundle.file).size / 1024).toFixed(0)} KiB`;
+  return `| ${bundle.name} | ${size} | ${cpu.toFixed(0)} ms | ${aboveBare} | ${median(bundle.rss).toFixed(0)} MiB | ${versus} |`;
+});
 
 console.log(`## Start-up: the webhook Lambda bundle against its AWS SDK clients alone
 
-Node ${process.version}. Both bundles built by \`bundleLambda\` (\`scripts/lambdaBundle.mjs\`, as \`npm run build\` builds
+Node ${process.version}. Every bundle built by \`bundleLambda\` (\`scripts/lambdaBundle.mjs\`, as \`npm run build\` builds
 the deployed \`lambda/billing-handler/dist/handler.cjs\`); the SDK-only one from \`bench/support/sdkOnlyLambda.ts\`, which
 holds every AWS package of the real bundle and nothing else. Each row: a whole \`node\` process loading the bundle
-(what the Lambda runtime does at init), median of ${LAMBDA_RUNS}, the three alternating in one run. The handler
+(what the Lambda runtime does at init), median of ${LAMBDA_RUNS}, all rows taking turns in one run. The handler
 bundle's packages beyond the SDK-only one: ${handlerOnly.join(', ') || 'none'}.
 
-| Bundle | Size | CPU to load (whole process) | Peak RSS | vs SDK-only |
-|:--|--:|--:|--:|--:|
-| bare \`node\`, empty module | – | ${lambda.bare.toFixed(0)} ms | – | – |
-| AWS SDK clients only | ${kib(sdkBundle)} | ${lambda.sdk.toFixed(0)} ms | ${lambda.sdkRss.toFixed(0)} MiB | 1.00x |
-| lambda/billing-handler | ${kib(handlerBundle)} | ${lambda.handler.toFixed(0)} ms | ${lambda.handlerRss.toFixed(0)} MiB | **${ratio.toFixed(2)}x** (goal ≤ ${LAMBDA_GOAL}x) |
-
-Above bare \`node\`, the handler bundle costs ${(lambda.handler - lambda.bare).toFixed(0)} ms against ${(lambda.sdk - lambda.bare).toFixed(0)} ms: ${aboveBare.toFixed(2)}x.
+| Bundle | Size | CPU to load (whole process) | Above bare \`node\` | Peak RSS | vs SDK-only |
+|:--|--:|--:|--:|--:|--:|
+${lambdaRows.join('\n')}
 `);
