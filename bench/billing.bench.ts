@@ -1,13 +1,15 @@
 // Billing at scale, measured as it runs: the built action (actions/billing/dist/index.js) as its own process, as the
 // runner runs it, billing from a cost report file. The real stripe client inside the action talks to the local Stripe
-// server through a proxy that holds each request 300 ms (STRIPE_API_BASE); the ledger is the billing table on moto
-// (dynalite has no TransactWriteItems, which a reservation uses) behind a proxy that counts DynamoDB requests; the
-// Stripe key is read from SSM on moto. CPU and peak RSS are the kernel's figures for the whole process (GNU time).
+// server through a proxy that holds each request 300 ms (STRIPE_API_BASE); the ledger is the billing table on dynalite
+// behind a proxy that counts DynamoDB requests and serves TransactWriteItems, which dynalite lacks, item by item
+// (BENCH_DYNAMODB=moto puts the table on moto instead: real transactions, one request at a time, slower than the
+// Stripe pace); the Stripe key is read from SSM on moto. CPU and peak RSS are the kernel's figures for the whole
+// process (GNU time).
 //
-// Runs: a test key (20 req/s) on 50 customers without latency; then, for each size in
-// BENCH_CUSTOMERS (default 150; e.g. 1000,10000), a live key (80 req/s) behind 300 ms of latency: the baseline build
-// BENCH_BASELINE_DIST (e.g. `git show 3e7500c:actions/billing/dist/index.js > .bench-baseline/billing.mjs`, a fixed
-// concurrency of 8) up to BENCH_BASELINE_MAX customers, then this build, then this build again the same day.
+// Runs: a test key (20 req/s) on 50 customers without latency; then, for each size in BENCH_CUSTOMERS (default 150;
+// e.g. 1000,10000), a live key (80 req/s) behind 300 ms of latency: the baseline build BENCH_BASELINE_DIST (e.g.
+// `git show 3e7500c:actions/billing/dist/index.js > .bench-baseline/billing.mjs`, a fixed concurrency of 8) up to
+// BENCH_BASELINE_MAX customers (default 1000), then this build, then this build again the same day.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,9 +20,11 @@ import { validateBillingConfig } from '../src/config/load.js';
 import { isoDate, periodOf } from '../src/period.js';
 import { toCostReport } from '../src/report/costReport.js';
 import { costSnapshot } from '../test/support/billing.js';
+import { startDynalite } from '../test/support/dynalite.js';
 import { startMoto } from '../test/support/moto.js';
 import { startStripeServer, type StripeTestServer } from '../test/support/stripeServer.js';
 import { createBillingTable, BENCH_CREDENTIALS } from './support/billingTable.js';
+import { startDynaliteWithTransactions } from './support/dynaliteTransactions.js';
 import { byOperation, measureAction, measureNode, startCountingProxy, total } from './support/processes.js';
 
 const SIZES = sizes('BENCH_CUSTOMERS', process.env.BENCH_CUSTOMERS ?? '150');
@@ -88,7 +92,10 @@ writeFileSync(empty, '');
 const bare = await measureNode([empty], {});
 
 const moto = await startMoto(resolve('test/support/moto_server.py'));
-const dynamo = await startCountingProxy(moto.endpoint);
+const onMoto = process.env.BENCH_DYNAMODB === 'moto';
+const dynalite = onMoto ? undefined : await startDynalite();
+const dynamo = dynalite ? await startDynaliteWithTransactions(dynalite.endpoint) : await startCountingProxy(moto.endpoint);
+const tableEndpoint = dynalite?.endpoint ?? moto.endpoint;
 const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS });
 const stripe = { live: await startStripeServer({ secretKey: KEYS.live }), test: await startStripeServer({ secretKey: KEYS.test }) };
 for (const mode of ['live', 'test'] as const) {
@@ -103,7 +110,14 @@ function customerFiles(tag: string, count: number, server: StripeTestServer) {
   const customers = Array.from({ length: count }, (_, index) => {
     const number = String(index + 1).padStart(5, '0');
     server.addCustomer(`cus_${tag}${number}`);
-    return { id: `${tag}${number}`, name: `Customer ${number}`, match: `1000000${number}`, stripeCustomerId: `cus_${tag}${number}`, allowance: 100, markupPercent: 10 };
+    return {
+      id: `${tag}${number}`,
+      name: `Customer ${number}`,
+      match: `1000000${number}`,
+      stripeCustomerId: `cus_${tag}${number}`,
+      allowance: 100,
+      markupPercent: 10,
+    };
   });
   const input = { currency: 'usd', customers, billing: { minimumInvoiceAmount: 1 } };
   const config = validateBillingConfig(input);
@@ -176,7 +190,7 @@ async function bill(run: Run, dist: string, files: { config: string; report: str
 {
   const files = customerFiles('t', TEST_CUSTOMERS, stripe.test);
   const table = 'bench-billing-test';
-  await createBillingTable(moto.endpoint, table);
+  await createBillingTable(tableEndpoint, table);
   await bill({ customers: TEST_CUSTOMERS, key: 'test', build: 'this build', run: 'first run' }, builds.at(-1)!.dist, files, table);
 }
 for (const customers of SIZES) {
@@ -188,7 +202,7 @@ for (const customers of SIZES) {
     const tag = `b${index}n${customers}x`;
     const files = customerFiles(tag, customers, stripe.live);
     const table = `bench-billing-${tag}`;
-    await createBillingTable(moto.endpoint, table);
+    await createBillingTable(tableEndpoint, table);
     for (const run of build.name === 'baseline' ? ['first run'] : ['first run', 'same-day re-run']) {
       await bill({ customers, key: 'live', build: build.name, run }, build.dist, files, table);
     }
@@ -196,14 +210,14 @@ for (const customers of SIZES) {
 }
 
 await Promise.all([slow.close(), direct.close(), dynamo.stop(), stripe.live.close(), stripe.test.close()]);
-await moto.stop();
+await Promise.all([moto.stop(), dynalite?.stop()]);
 
-console.log(`## Billing: the built action as a process, against the local Stripe server and moto
+console.log(`## Billing: the built action as a process, against the local Stripe server and ${onMoto ? 'moto' : 'dynalite'}
 
 Node ${process.version}. Bare \`node\` (an empty module) in the same run: ${(bare.cpuMs / 1000).toFixed(2)} s CPU, ${bare.maxRssMiB.toFixed(0)} MiB.
 Stripe requests are counted by the local Stripe server; "req/s while billing" runs from the first Stripe request's
 arrival to the last answer, "req/s, whole process" over the process's wall time (start-up, ledger reads, cost report
-and outputs included). DynamoDB requests are every request the action made to the billing table, counted at a proxy.
+and outputs included). DynamoDB requests are every request the action made to the billing table (on ${onMoto ? 'moto' : 'dynalite'}), counted at a proxy.
 
 | Customers | Key, Stripe latency | Build | Run | Invoices | Stripe requests | req/s while billing (% of limit) | req/s, whole process | DynamoDB requests | Wall | CPU (whole process) | Peak RSS |
 |--:|:--|:--|:--|--:|--:|--:|--:|:--|--:|--:|--:|

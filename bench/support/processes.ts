@@ -52,7 +52,12 @@ export async function measureAction(dist: string, inputs: Record<string, string>
   writeFileSync(summaryFile, '');
   writeFileSync(outputFile, '');
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
-  const cost = await measureNode([dist], { HOME: workdir, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, ...inputEnv, ...env }, workdir, options.timeoutMs);
+  const cost = await measureNode(
+    [dist],
+    { HOME: workdir, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, ...inputEnv, ...env },
+    workdir,
+    options.timeoutMs,
+  );
   const outputs: Record<string, string> = {};
   for (const match of readFileSync(outputFile, 'utf8').matchAll(/^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[match[1]!] = match[3]!;
   return { ...cost, outputs, summaryBytes: Buffer.byteLength(readFileSync(summaryFile)), workdir };
