@@ -1,10 +1,10 @@
 // Billing at scale, measured as it runs: the built action (actions/billing/dist/index.js) as its own process, as the
 // runner runs it, billing from a cost report file. The real stripe client inside the action talks to the local Stripe
 // server through a proxy that holds each request 300 ms (STRIPE_API_BASE); the ledger is the billing table on dynalite
-// behind a proxy that counts DynamoDB requests and serves TransactWriteItems, which dynalite lacks, item by item
-// (BENCH_DYNAMODB=moto puts the table on moto instead: real transactions, one request at a time, slower than the
-// Stripe pace); the Stripe key is read from SSM on moto. CPU and peak RSS are the kernel's figures for the whole
-// process (GNU time).
+// behind a proxy that counts DynamoDB requests and serves TransactWriteItems, which dynalite lacks, item by item (on
+// moto, whose server takes one request at a time, the table paced billing below the Stripe limit and grew moto past
+// 14 GiB at 1,000 customers); the Stripe key is read from SSM on moto. CPU and peak RSS are the kernel's figures for
+// the whole process (GNU time).
 //
 // Runs: a test key (20 req/s) on 50 customers without latency; then, for each size in BENCH_CUSTOMERS (default 150;
 // e.g. 1000,10000), a live key (80 req/s) behind 300 ms of latency: the baseline build BENCH_BASELINE_DIST (e.g.
@@ -25,7 +25,7 @@ import { startMoto } from '../test/support/moto.js';
 import { startStripeServer, type StripeTestServer } from '../test/support/stripeServer.js';
 import { createBillingTable, BENCH_CREDENTIALS } from './support/billingTable.js';
 import { startDynaliteWithTransactions } from './support/dynaliteTransactions.js';
-import { byOperation, measureAction, measureNode, startCountingProxy, total } from './support/processes.js';
+import { byOperation, measureAction, measureNode, total } from './support/processes.js';
 
 const SIZES = sizes('BENCH_CUSTOMERS', process.env.BENCH_CUSTOMERS ?? '150');
 const TEST_CUSTOMERS = 50;
@@ -92,10 +92,8 @@ writeFileSync(empty, '');
 const bare = await measureNode([empty], {});
 
 const moto = await startMoto(resolve('test/support/moto_server.py'));
-const onMoto = process.env.BENCH_DYNAMODB === 'moto';
-const dynalite = onMoto ? undefined : await startDynalite();
-const dynamo = dynalite ? await startDynaliteWithTransactions(dynalite.endpoint) : await startCountingProxy(moto.endpoint);
-const tableEndpoint = dynalite?.endpoint ?? moto.endpoint;
+const dynalite = await startDynalite();
+const dynamo = await startDynaliteWithTransactions(dynalite.endpoint);
 const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS });
 const stripe = { live: await startStripeServer({ secretKey: KEYS.live }), test: await startStripeServer({ secretKey: KEYS.test }) };
 for (const mode of ['live', 'test'] as const) {
@@ -190,7 +188,7 @@ async function bill(run: Run, dist: string, files: { config: string; report: str
 {
   const files = customerFiles('t', TEST_CUSTOMERS, stripe.test);
   const table = 'bench-billing-test';
-  await createBillingTable(tableEndpoint, table);
+  await createBillingTable(dynalite.endpoint, table);
   await bill({ customers: TEST_CUSTOMERS, key: 'test', build: 'this build', run: 'first run' }, builds.at(-1)!.dist, files, table);
 }
 for (const customers of SIZES) {
@@ -202,7 +200,7 @@ for (const customers of SIZES) {
     const tag = `b${index}n${customers}x`;
     const files = customerFiles(tag, customers, stripe.live);
     const table = `bench-billing-${tag}`;
-    await createBillingTable(tableEndpoint, table);
+    await createBillingTable(dynalite.endpoint, table);
     for (const run of build.name === 'baseline' ? ['first run'] : ['first run', 'same-day re-run']) {
       await bill({ customers, key: 'live', build: build.name, run }, build.dist, files, table);
     }
@@ -210,14 +208,14 @@ for (const customers of SIZES) {
 }
 
 await Promise.all([slow.close(), direct.close(), dynamo.stop(), stripe.live.close(), stripe.test.close()]);
-await Promise.all([moto.stop(), dynalite?.stop()]);
+await Promise.all([moto.stop(), dynalite.stop()]);
 
-console.log(`## Billing: the built action as a process, against the local Stripe server and ${onMoto ? 'moto' : 'dynalite'}
+console.log(`## Billing: the built action as a process, against the local Stripe server and dynalite
 
 Node ${process.version}. Bare \`node\` (an empty module) in the same run: ${(bare.cpuMs / 1000).toFixed(2)} s CPU, ${bare.maxRssMiB.toFixed(0)} MiB.
 Stripe requests are counted by the local Stripe server; "req/s while billing" runs from the first Stripe request's
 arrival to the last answer, "req/s, whole process" over the process's wall time (start-up, ledger reads, cost report
-and outputs included). DynamoDB requests are every request the action made to the billing table (on ${onMoto ? 'moto' : 'dynalite'}), counted at a proxy.
+and outputs included). DynamoDB requests are every request the action made to the billing table (on dynalite), counted at a proxy.
 
 | Customers | Key, Stripe latency | Build | Run | Invoices | Stripe requests | req/s while billing (% of limit) | req/s, whole process | DynamoDB requests | Wall | CPU (whole process) | Peak RSS |
 |--:|:--|:--|:--|--:|--:|--:|--:|:--|--:|--:|--:|
