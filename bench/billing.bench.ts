@@ -1,47 +1,62 @@
-// Bills 1,000 customers against the local Stripe test server, then runs the same day again, then bills a sample at
-// the default test-mode rate limit. Prints a markdown section. The ledger is kept in memory and counts the DynamoDB
-// requests the real adapter would make: the figures are billing and Stripe, not a DynamoDB emulator's speed.
+// Billing at scale, measured as it runs: the built action (actions/billing/dist/index.js) as its own process, as the
+// runner runs it, billing from a cost report file. The real stripe client inside the action talks to the local Stripe
+// server through a proxy that holds each request 300 ms (STRIPE_API_BASE); the ledger is the billing table on dynalite
+// behind a proxy that counts DynamoDB requests and serves TransactWriteItems, which dynalite lacks, item by item (on
+// moto, whose server takes one request at a time, the table paced billing below the Stripe limit and grew moto past
+// 14 GiB at 1,000 customers); the Stripe key is read from SSM on moto. CPU and peak RSS are the kernel's figures for
+// the whole process (GNU time).
+//
+// Runs: a test key (20 req/s) on 50 customers without latency; then, for each size in BENCH_CUSTOMERS (default 150;
+// e.g. 1000,10000), a live key (80 req/s) behind 300 ms of latency: the baseline build BENCH_BASELINE_DIST (e.g.
+// `git show 3e7500c:actions/billing/dist/index.js > .bench-baseline/billing.mjs`, a fixed concurrency of 8) up to
+// BENCH_BASELINE_MAX customers (default 1000), then this build, then this build again the same day.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runBilling } from '../src/billing/run.js';
-import { validateBillingConfig, type BillingConfig } from '../src/config/load.js';
-import { parsePeriod } from '../src/period.js';
-import { stripeBilling } from '../src/stripe/billing.js';
-import { createStripe } from '../src/stripe/client.js';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { validateBillingConfig } from '../src/config/load.js';
+import { isoDate, periodOf } from '../src/period.js';
+import { toCostReport } from '../src/report/costReport.js';
 import { costSnapshot } from '../test/support/billing.js';
-import { startStripeServer } from '../test/support/stripeServer.js';
-import { measureSection } from './markdown.js';
-import { countingMemoryLedger } from './memoryLedger.js';
+import { startDynalite } from '../test/support/dynalite.js';
+import { startMoto } from '../test/support/moto.js';
+import { startStripeServer, type StripeTestServer } from '../test/support/stripeServer.js';
+import { createBillingTable, BENCH_CREDENTIALS } from './support/billingTable.js';
+import { startDynaliteWithTransactions } from './support/dynaliteTransactions.js';
+import { byOperation, measureAction, measureNode, total } from './support/processes.js';
 
-const CUSTOMERS = 1_000;
-const SAMPLE = 50;
-/** Live-mode billing behind 300 ms of Stripe latency: customers per run, and the latency. */
-const LATENCY_CUSTOMERS = 150;
+const SIZES = sizes('BENCH_CUSTOMERS', process.env.BENCH_CUSTOMERS ?? '150');
+const TEST_CUSTOMERS = 50;
+const BASELINE_MAX = Number(process.env.BENCH_BASELINE_MAX ?? 1000);
 const LATENCY_MS = 300;
-const TODAY = '2026-11-20';
+const LIMIT = { live: 80, test: 20 } as const;
+const KEYS = { live: 'sk_live_benchlocalserver0000', test: 'sk_test_benchlocalserver0000' } as const;
+const builds = [
+  ...(process.env.BENCH_BASELINE_DIST ? [{ name: 'baseline', dist: resolve(process.env.BENCH_BASELINE_DIST) }] : []),
+  { name: 'this build', dist: resolve(process.env.BENCH_DIST ?? 'actions/billing/dist/index.js') },
+];
 
-const stripe = await startStripeServer();
-
-function customers(count: number, prefix: string) {
-  return Array.from({ length: count }, (_, index) => {
-    const number = String(index + 1).padStart(5, '0');
-    return {
-      id: `${prefix}${number}`,
-      name: `Customer ${number}`,
-      match: `${prefix === 'c' ? 1 : 2}000000${number}`,
-      stripeCustomerId: `cus_${prefix}${number}`,
-      allowance: 100,
-      markupPercent: 10,
-    };
-  });
+function sizes(name: string, value: string): number[] {
+  return value
+    .split(',')
+    .filter((size) => size.trim() !== '')
+    .map((size) => {
+      const count = Number(size);
+      if (!Number.isInteger(count) || count < 1 || count > 99_999) {
+        throw new Error(`${name}: '${size}' is not a customer count; use whole numbers from 1 to 99999, comma-separated, e.g. 1000,10000`);
+      }
+      return count;
+    });
 }
 
-type Ledger = ReturnType<typeof countingMemoryLedger>;
-
-/** An HTTP proxy in front of the local Stripe server that holds every request for `delayMs` before passing it on. */
+/** An HTTP proxy that holds every request `delayMs` before passing it on, and times the first and last request. */
 async function latencyProxy(upstream: string, delayMs: number) {
   const target = new URL(upstream);
+  const window = { first: 0, last: 0 };
   const server = createServer((req, res) => {
+    window.first ||= performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -51,97 +66,158 @@ async function latencyProxy(upstream: string, delayMs: number) {
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(res);
+            answer.on('end', () => (window.last = performance.now()));
           },
         );
+        forward.on('error', () => res.writeHead(502).end());
         forward.end(Buffer.concat(chunks));
       }, delayMs);
     });
   });
-  const address = await new Promise<AddressInfo>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo)));
-  return { port: address.port, close: () => new Promise((done) => server.close(done)) };
+  const address = await new Promise<AddressInfo>((done) => server.listen(0, '127.0.0.1', () => done(server.address() as AddressInfo)));
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    /** Seconds from the first request's arrival to the last answer's end since the last reset. */
+    seconds: () => (window.last - window.first) / 1000,
+    reset: () => Object.assign(window, { first: 0, last: 0 }),
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
 }
 
-async function bill(
-  config: BillingConfig,
-  { ledger, requests: ledgerRequests }: Ledger,
-  requestsPerSecond: number,
-  options: { livemode?: boolean; port?: number; concurrency?: number } = {},
-) {
-  const now = new Date(`${TODAY}T07:00:00Z`);
-  const period = parsePeriod('current', now);
-  const snapshot = costSnapshot(
-    config,
-    period.id,
-    TODAY,
-    config.customers.map((customer, index) => ({ id: customer.id, daily: [String(150 + (index % 97) * 1.37)] })),
-  );
-  const before = stripe.requests.total;
-  const ledgerBefore = ledgerRequests();
-  const started = process.hrtime.bigint();
-  const outcome = await runBilling(
+const dir = mkdtempSync(join(tmpdir(), 'bench-billing-'));
+const now = new Date();
+const period = periodOf(now);
+const empty = join(dir, 'empty.mjs');
+writeFileSync(empty, '');
+const bare = await measureNode([empty], {});
+
+const moto = await startMoto(resolve('test/support/moto_server.py'));
+const dynalite = await startDynalite();
+const dynamo = await startDynaliteWithTransactions(dynalite.endpoint);
+const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS });
+const stripe = { live: await startStripeServer({ secretKey: KEYS.live }), test: await startStripeServer({ secretKey: KEYS.test }) };
+for (const mode of ['live', 'test'] as const) {
+  await ssm.send(new PutParameterCommand({ Name: `/stripe/bench/${mode}`, Type: 'SecureString', Value: KEYS[mode] }));
+}
+ssm.destroy();
+const slow = await latencyProxy(stripe.live.url, LATENCY_MS);
+const direct = await latencyProxy(stripe.test.url, 0);
+
+/** A billing config and the cost check's report for `count` customers, every one above its allowance. */
+function customerFiles(tag: string, count: number, server: StripeTestServer) {
+  const customers = Array.from({ length: count }, (_, index) => {
+    const number = String(index + 1).padStart(5, '0');
+    server.addCustomer(`cus_${tag}${number}`);
+    return {
+      id: `${tag}${number}`,
+      name: `Customer ${number}`,
+      match: `1000000${number}`,
+      stripeCustomerId: `cus_${tag}${number}`,
+      allowance: 100,
+      markupPercent: 10,
+    };
+  });
+  const input = { currency: 'usd', customers, billing: { minimumInvoiceAmount: 1 } };
+  const config = validateBillingConfig(input);
+  const spends = customers.map((customer, index) => ({ id: customer.id, daily: [String(150 + (index % 97) * 1.37)] }));
+  const files = { config: join(dir, `${tag}.config.json`), report: join(dir, `${tag}.cost-report.json`) };
+  writeFileSync(files.config, JSON.stringify(input));
+  writeFileSync(files.report, JSON.stringify(toCostReport(costSnapshot(config, period.id, isoDate(now), spends), config)));
+  return files;
+}
+
+interface Run {
+  readonly customers: number;
+  readonly key: 'live' | 'test';
+  readonly build: string;
+  readonly run: string;
+}
+
+const rows: string[][] = [];
+const notes: string[] = [];
+
+async function bill(run: Run, dist: string, files: { config: string; report: string }, table: string) {
+  const server = stripe[run.key];
+  const proxy = run.key === 'live' ? slow : direct;
+  const stripeBefore = server.requests.total;
+  dynamo.reset();
+  proxy.reset();
+  const result = await measureAction(
+    dist,
     {
-      loadCosts: async () => snapshot,
-      ledger,
-      stripe: stripeBilling(options.port ? createStripe(stripe.secretKey, { host: '127.0.0.1', port: options.port, protocol: 'http' }) : stripe.client(), {
-        livemode: options.livemode ?? false,
-        requestsPerSecond,
-      }),
+      config: files.config,
+      'cost-report': files.report,
+      'billing-table': table,
+      'stripe-secret-parameter': `/stripe/bench/${run.key}`,
+      mode: 'scheduled',
+      'dry-run': 'false',
     },
-    config,
-    { mode: 'scheduled', period, now, dryRun: false, ...(options.concurrency ? { concurrency: options.concurrency } : {}) },
+    {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SSM: moto.endpoint,
+      STRIPE_API_BASE: proxy.url,
+    },
+    { timeoutMs: 3_600_000 },
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (outcome.failures.length > 0) throw new Error(`bench run failed for ${outcome.failures.length} customers: ${outcome.failures[0]?.message}`);
-  return { outcome, seconds, requests: stripe.requests.total - before, dynamoRequests: ledgerRequests() - ledgerBefore };
+  const label = `${run.build}, ${run.customers} customers, ${run.key} key, ${run.run}`;
+  if (result.status !== 0) notes.push(`${label}: exit ${result.status}: ${(result.stdout + result.stderr).slice(-400).replace(/\s+/g, ' ')}`);
+  const invoices = (JSON.parse(result.outputs.invoices ?? '[]') as unknown[]).length;
+  const requests = server.requests.total - stripeBefore;
+  const perSecond = (seconds: number) => (seconds > 0 ? requests / seconds : 0);
+  const ofLimit = (seconds: number) => `${perSecond(seconds).toFixed(1)} (${((perSecond(seconds) / LIMIT[run.key]) * 100).toFixed(0)} %)`;
+  rows.push([
+    run.customers.toLocaleString('en'),
+    `${run.key} (${LIMIT[run.key]}/s)${run.key === 'live' ? `, ${LATENCY_MS} ms` : ''}`,
+    run.build,
+    run.run,
+    String(invoices),
+    requests.toLocaleString('en'),
+    requests > 0 ? `**${ofLimit(proxy.seconds())}**` : '–',
+    requests > 0 ? ofLimit(result.wallMs / 1000) : '–',
+    `${total(dynamo.requests).toLocaleString('en')} (${byOperation(dynamo.requests)})`,
+    `${(result.wallMs / 1000).toFixed(1)} s`,
+    `${(result.cpuMs / 1000).toFixed(2)} s`,
+    `${result.maxRssMiB.toFixed(0)} MiB`,
+  ]);
+  console.error(`billing bench: ${label}: ${invoices} invoices, ${requests} Stripe requests, ${(result.wallMs / 1000).toFixed(1)} s`);
 }
 
-function prepare(list: ReturnType<typeof customers>): BillingConfig {
-  for (const customer of list) stripe.addCustomer(customer.stripeCustomerId);
-  return validateBillingConfig({ currency: 'usd', customers: list, billing: { minimumInvoiceAmount: 1 } });
+{
+  const files = customerFiles('t', TEST_CUSTOMERS, stripe.test);
+  const table = 'bench-billing-test';
+  await createBillingTable(dynalite.endpoint, table);
+  await bill({ customers: TEST_CUSTOMERS, key: 'test', build: 'this build', run: 'first run' }, builds.at(-1)!.dist, files, table);
+}
+for (const customers of SIZES) {
+  for (const [index, build] of builds.entries()) {
+    if (build.name === 'baseline' && customers > BASELINE_MAX) {
+      notes.push(`baseline, ${customers} customers: not run (over BENCH_BASELINE_MAX=${BASELINE_MAX}; at about 26 req/s it takes customers x 4 / 26 s)`);
+      continue;
+    }
+    const tag = `b${index}n${customers}x`;
+    const files = customerFiles(tag, customers, stripe.live);
+    const table = `bench-billing-${tag}`;
+    await createBillingTable(dynalite.endpoint, table);
+    for (const run of build.name === 'baseline' ? ['first run'] : ['first run', 'same-day re-run']) {
+      await bill({ customers, key: 'live', build: build.name, run }, build.dist, files, table);
+    }
+  }
 }
 
-const fullConfig = prepare(customers(CUSTOMERS, 'c'));
-const fullLedger = countingMemoryLedger();
-const first = await bill(fullConfig, fullLedger, Infinity);
-const again = await bill(fullConfig, fullLedger, Infinity);
-const limited = await bill(prepare(customers(SAMPLE, 's')), countingMemoryLedger(), 20);
-// Live mode (80 req/s) behind 300 ms of latency: the former fixed concurrency of 8, then the default, in one run.
-const slow = await latencyProxy(stripe.url, LATENCY_MS);
-const fixedEight = await bill(prepare(customers(LATENCY_CUSTOMERS, 'f')), countingMemoryLedger(), 80, { livemode: true, port: slow.port, concurrency: 8 });
-const followsRate = await bill(prepare(customers(LATENCY_CUSTOMERS, 'r')), countingMemoryLedger(), 80, { livemode: true, port: slow.port });
-await slow.close();
-const rate = (run: { requests: number; seconds: number }) => run.requests / run.seconds;
+await Promise.all([slow.close(), direct.close(), dynamo.stop(), stripe.live.close(), stripe.test.close()]);
+await Promise.all([moto.stop(), dynalite.stop()]);
 
-const invoices = first.outcome.invoices.length;
-const perInvoice = first.requests / invoices;
-const rows: Array<[string, string]> = [
-  ['Customers billed', `${invoices} of ${CUSTOMERS}`],
-  ['Stripe requests', String(first.requests)],
-  ['Requests per invoice', perInvoice.toFixed(2)],
-  ['DynamoDB requests per invoice (ledger read, reserve, complete, invoice record)', (first.dynamoRequests / invoices).toFixed(2)],
-  ['Time, no rate limit (processing + local Stripe server)', `${first.seconds.toFixed(2)} s`],
-  [
-    'Time at the default limits (20 req/s test key, 80 req/s live key), computed',
-    `${(first.requests / 20).toFixed(0)} s test, ${(first.requests / 80).toFixed(0)} s live`,
-  ],
-  [
-    'Same day re-run: invoices, Stripe requests, DynamoDB requests, time',
-    `${again.outcome.invoices.length}, ${again.requests}, ${again.dynamoRequests}, ${again.seconds.toFixed(2)} s`,
-  ],
-  [
-    `Rate-limited sample: ${SAMPLE} customers at 20 req/s`,
-    `${limited.requests} requests in ${limited.seconds.toFixed(2)} s = ${(limited.requests / limited.seconds).toFixed(1)} req/s (Stripe test limit 25)`,
-  ],
-  [
-    `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: fixed concurrency 8`,
-    `${fixedEight.requests} requests in ${fixedEight.seconds.toFixed(1)} s = ${rate(fixedEight).toFixed(1)} req/s (${((rate(fixedEight) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
-  ],
-  [
-    `Live key (80 req/s) at ${LATENCY_MS} ms latency, ${LATENCY_CUSTOMERS} customers: concurrency following the rate (80)`,
-    `${followsRate.requests} requests in ${followsRate.seconds.toFixed(1)} s = ${rate(followsRate).toFixed(1)} req/s (${((rate(followsRate) / 80) * 100).toFixed(0)} % of the limiter's rate)`,
-  ],
-  ['Peak RSS (bench process, local Stripe server included)', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`],
-];
-console.log(measureSection('Billing: 1,000 customers against the local Stripe server', rows));
+console.log(`## Billing: the built action as a process, against the local Stripe server and dynalite
 
-await stripe.close();
+Node ${process.version}. Bare \`node\` (an empty module) in the same run: ${(bare.cpuMs / 1000).toFixed(2)} s CPU, ${bare.maxRssMiB.toFixed(0)} MiB.
+Stripe requests are counted by the local Stripe server; "req/s while billing" runs from the first Stripe request's
+arrival to the last answer, "req/s, whole process" over the process's wall time (start-up, ledger reads, cost report
+and outputs included). DynamoDB requests are every request the action made to the billing table (on dynalite), counted at a proxy.
+
+| Customers | Key, Stripe latency | Build | Run | Invoices | Stripe requests | req/s while billing (% of limit) | req/s, whole process | DynamoDB requests | Wall | CPU (whole process) | Peak RSS |
+|--:|:--|:--|:--|--:|--:|--:|--:|:--|--:|--:|--:|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+${notes.map((n) => `\n> ${n}`).join('')}`);

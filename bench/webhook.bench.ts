@@ -1,6 +1,8 @@
 // Webhook handler benchmark: bundle size and cold load of the built Lambda bundle, events per second through one
 // handler instance against in-process DynamoDB (dynalite), and the handler's own overhead per event without I/O.
-// Bounded: a fixed number of events, and every loop also stops after a time budget.
+// BENCH_CUSTOMERS (sizes, comma-separated, e.g. 1000,10000) repeats the throughput run with tables that already hold
+// that many customers' invoice and subscription records. Bounded: a fixed number of events, and every loop also stops
+// after a time budget.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
@@ -9,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
+import { invoiceByCustomerKey, invoiceKey } from '../src/records/keys.js';
+import { INVOICE_STATUS_RANK, type InvoiceRecord, type SubscriptionRecord } from '../src/records/schema.js';
 import { isConditionFailure } from '../src/store/claim.js';
 import { memoryWebhookStore } from '../src/store/memoryWebhookStore.js';
 import { stripeSignatureVerifier } from '../src/stripe/webhookSignature.js';
@@ -27,6 +32,23 @@ const CHUNK_EVENTS = 25;
 const OVERHEAD_EVENTS = 5000;
 const COLD_LOADS = 7;
 const BUDGET_MS = 15_000;
+/** Customers whose records the tables already hold in the throughput runs: none by default, BENCH_CUSTOMERS adds sizes. */
+const HISTORY_SIZES = [0, ...historySizes(process.env.BENCH_CUSTOMERS)];
+/** Each seeded customer's history: one paid invoice per month and one active subscription. */
+const HISTORY_MONTHS = ['2026-08', '2026-09', '2026-10'];
+
+function historySizes(value: string | undefined): number[] {
+  return (value ?? '')
+    .split(',')
+    .filter((size) => size.trim() !== '')
+    .map((size) => {
+      const count = Number(size);
+      if (!Number.isInteger(count) || count < 1 || count > 99_999) {
+        throw new Error(`BENCH_CUSTOMERS: '${size}' is not a customer count; use whole numbers from 1 to 99999, comma-separated, e.g. 1000,10000`);
+      }
+      return count;
+    });
+}
 
 interface Delivery {
   headers: Record<string, string>;
@@ -201,7 +223,75 @@ async function replay(requests: readonly RecordedRequest[], dynamo: DynamoDBClie
   return (performance.now() - started) / 1000;
 }
 
+/** `customers` customers' invoice and subscription records, written before the measured events (not counted). */
+async function seedHistory(dynamo: DynamoDBClient, tables: { billingTable: string; subscriptionsTable: string }, customers: number): Promise<number> {
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const at = '2026-11-01T06:00:00.000Z';
+  const writes: Array<{ table: string; item: InvoiceRecord | SubscriptionRecord }> = [];
+  for (let index = 0; index < customers; index++) {
+    const customerId = `history-${index}`;
+    const stripeCustomerId = `cus_history${index}`;
+    for (const period of HISTORY_MONTHS) {
+      const invoiceId = `in_history${index}p${period.replace('-', '')}`;
+      const invoice: InvoiceRecord = {
+        pk: invoiceKey(invoiceId).pk,
+        sk: 'INVOICE',
+        recordType: 'invoice',
+        invoiceId,
+        stripeCustomerId,
+        customerId,
+        period,
+        amountDue: 12_345 + index,
+        amountPaid: 12_345 + index,
+        currency: 'usd',
+        status: 'paid',
+        statusRank: INVOICE_STATUS_RANK.paid,
+        createdAt: at,
+        updatedAt: at,
+        lastEventCreated: 1_790_000_000,
+        ...invoiceByCustomerKey(customerId, period, invoiceId),
+      };
+      writes.push({ table: tables.billingTable, item: invoice });
+    }
+    const subscription: SubscriptionRecord = {
+      subscriptionId: `sub_history${index}`,
+      recordType: 'subscription',
+      stripeCustomerId,
+      status: 'active',
+      items: [
+        {
+          itemId: `si_history${index}`,
+          priceId: 'price_history',
+          productId: 'prod_history',
+          quantity: 1,
+          currentPeriodStart: 1_792_000_000,
+          currentPeriodEnd: 1_794_600_000,
+        },
+      ],
+      currentPeriodStart: 1_792_000_000,
+      currentPeriodEnd: 1_794_600_000,
+      cancelAtPeriodEnd: false,
+      lastEventId: `evt_history${index}`,
+      lastEventType: 'customer.subscription.updated',
+      lastEventCreated: 1_792_000_000,
+      updatedAt: at,
+    };
+    writes.push({ table: tables.subscriptionsTable, item: subscription });
+  }
+  for (let start = 0; start < writes.length; start += 25) {
+    let pending: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> = {};
+    for (const { table, item } of writes.slice(start, start + 25)) (pending[table] ??= []).push({ PutRequest: { Item: { ...item } } });
+    while (Object.keys(pending).length > 0) {
+      const answer = await documents.send(new BatchWriteCommand({ RequestItems: pending }));
+      pending = (answer.UnprocessedItems ?? {}) as typeof pending;
+    }
+  }
+  return writes.length;
+}
+
 interface Throughput {
+  historyCustomers: number;
+  historyItems: number;
   events: number;
   statuses: Record<number, number>;
   requests: number;
@@ -210,7 +300,7 @@ interface Throughput {
   store: { wallMs: number; cpuUs: number };
 }
 
-async function throughput(bundle: string): Promise<Throughput> {
+async function throughput(bundle: string, historyCustomers: number): Promise<Throughput> {
   const database = await startDynalite();
   const proxy = await countingProxy(database.endpoint);
   const dynamoEndpoint = proxy.endpoint;
@@ -218,6 +308,10 @@ async function throughput(bundle: string): Promise<Throughput> {
   const fakeEndpoint = await listen(fakes);
   const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: database.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const tables = await createWebhookTables(dynamo);
+  // The store's side replays into `fresh` tables: both hold the same history.
+  const fresh = await createWebhookTables(dynamo);
+  const historyItems = await seedHistory(dynamo, tables, historyCustomers);
+  await seedHistory(dynamo, fresh, historyCustomers);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -229,14 +323,15 @@ async function throughput(bundle: string): Promise<Throughput> {
     SUBSCRIPTIONS_TABLE: tables.subscriptionsTable,
     SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:billing',
   });
-  const handler = (createRequire(import.meta.url)(bundle) as { handler: Handler }).handler;
+  const require = createRequire(import.meta.url);
+  delete require.cache[bundle]; // a fresh handler for these tables: it keeps its service (and table names) per container
+  const handler = (require(bundle) as { handler: Handler }).handler;
   const events = deliveries(THROUGHPUT_EVENTS);
   const statuses: Record<number, number> = {};
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write; // the handler's log lines
   // The store's side: the same requests against fresh tables (same name length) in the same dynalite, through the
   // same proxy. Handler and store alternate in chunks, so both see the same load on a shared machine.
-  const fresh = await createWebhookTables(dynamo);
   const viaProxy = new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const handlerTime = { wallMs: 0, cpuUs: 0 };
   const storeTime = { wallMs: 0, cpuUs: 0 };
@@ -275,7 +370,16 @@ async function throughput(bundle: string): Promise<Throughput> {
   await database.stop();
   await new Promise((done) => fakes.close(done));
   dynamo.destroy();
-  return { events: handled, statuses, requests: proxy.recorded.length, byOperation: proxy.byOperation, handler: handlerTime, store: storeTime };
+  return {
+    historyCustomers,
+    historyItems,
+    events: handled,
+    statuses,
+    requests: proxy.recorded.length,
+    byOperation: proxy.byOperation,
+    handler: handlerTime,
+    store: storeTime,
+  };
 }
 
 async function overhead(): Promise<{ p50: number; p99: number; events: number; heapMb: number }> {
@@ -309,31 +413,42 @@ const bundle = resolve(buildBundle(dir));
 const bytes = statSync(bundle).size;
 const gzipped = gzipSync(readFileSync(bundle)).length;
 const cold = coldLoads(bundle, dir);
-const flow = await throughput(bundle);
+const flows: Throughput[] = [];
+for (const customers of HISTORY_SIZES) flows.push(await throughput(bundle, customers));
 const own = await overhead();
+
+function throughputRows(flow: Throughput): Array<[string, string]> {
+  const tables =
+    flow.historyCustomers === 0
+      ? ''
+      : `, tables holding ${flow.historyCustomers.toLocaleString('en-US')} customers' records (${flow.historyItems.toLocaleString('en-US')} invoices and subscriptions)`;
+  return [
+    [
+      `Throughput: one handler instance, sequential, dynalite in-process${tables}`,
+      `${rate(flow.events, flow.handler.wallMs)} events/s, ${rate(flow.events, flow.handler.cpuUs / 1000)} events per CPU-second (${flow.events} events; statuses ${JSON.stringify(flow.statuses)})`,
+    ],
+    [
+      `DynamoDB round trips per event (counted at the proxy)${tables}`,
+      `${(flow.requests / flow.events).toFixed(2)} (${flow.requests} requests: ${Object.entries(flow.byOperation)
+        .map(([operation, count]) => `${count} ${operation}`)
+        .join(', ')})`,
+    ],
+    [
+      `The store alone: the same requests through the SDK client, sequential, alternating with the handler${tables}`,
+      `${rate(flow.events, flow.store.wallMs)} events/s, ${rate(flow.events, flow.store.cpuUs / 1000)} per CPU-second`,
+    ],
+    [
+      `Handler / store${tables}`,
+      `${(flow.store.wallMs / flow.handler.wallMs).toFixed(2)} wall-clock, ${(flow.store.cpuUs / flow.handler.cpuUs).toFixed(2)} CPU (CPU includes dynalite, in the same process)`,
+    ],
+  ];
+}
 
 const rows: Array<[string, string]> = [
   ['Bundle size (lambda/billing-handler, minified CJS)', `${(bytes / 1024).toFixed(0)} KiB (${(gzipped / 1024).toFixed(0)} KiB gzipped)`],
   ['Cold load: require() of the bundle in a fresh process (median of 7)', `${cold.loadMs.toFixed(1)} ms`],
   ['Cold load: whole fresh process loading the bundle vs an empty one', `${cold.processMs.toFixed(0)} ms vs ${cold.baselineMs.toFixed(0)} ms`],
-  [
-    'Throughput: one handler instance, sequential, dynalite in-process',
-    `${rate(flow.events, flow.handler.wallMs)} events/s, ${rate(flow.events, flow.handler.cpuUs / 1000)} events per CPU-second (${flow.events} events; statuses ${JSON.stringify(flow.statuses)})`,
-  ],
-  [
-    'DynamoDB round trips per event (counted at the proxy)',
-    `${(flow.requests / flow.events).toFixed(2)} (${flow.requests} requests: ${Object.entries(flow.byOperation)
-      .map(([operation, count]) => `${count} ${operation}`)
-      .join(', ')})`,
-  ],
-  [
-    'The store alone: the same requests through the SDK client, sequential, alternating with the handler',
-    `${rate(flow.events, flow.store.wallMs)} events/s, ${rate(flow.events, flow.store.cpuUs / 1000)} per CPU-second`,
-  ],
-  [
-    'Handler / store',
-    `${(flow.store.wallMs / flow.handler.wallMs).toFixed(2)} wall-clock, ${(flow.store.cpuUs / flow.handler.cpuUs).toFixed(2)} CPU (CPU includes dynalite, in the same process)`,
-  ],
+  ...flows.flatMap(throughputRows),
   ['Handler overhead per event without I/O, p50', `${(own.p50 * 1000).toFixed(0)} µs`],
   ['Handler overhead per event without I/O, p99', `${(own.p99 * 1000).toFixed(0)} µs (${own.events} events; heap after GC ${own.heapMb.toFixed(0)} MB)`],
 ];

@@ -1,1 +1,1 @@
-export function bundleLambda(entry: string, outfile: string): string;
+export function bundleLambda(entry: string, outfile: string, options?: { metafile?: string }): string;

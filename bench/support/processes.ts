@@ -17,7 +17,7 @@ export interface ProcessCost {
 }
 
 /** Runs `node <args>` under /usr/bin/time, so the figures cover the whole process, start-up included. */
-export async function measureNode(args: readonly string[], env: Record<string, string>, cwd?: string): Promise<ProcessCost> {
+export async function measureNode(args: readonly string[], env: Record<string, string>, cwd?: string, timeoutMs = 600_000): Promise<ProcessCost> {
   const started = performance.now();
   const child = spawn('/usr/bin/time', ['-f', 'BENCH-RUSAGE %U %S %M', process.execPath, ...args], {
     env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
@@ -28,7 +28,7 @@ export async function measureNode(args: readonly string[], env: Record<string, s
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const timeout = setTimeout(() => child.kill('SIGKILL'), 600_000);
+  const timeout = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const [status] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timeout);
   const wallMs = performance.now() - started;
@@ -45,14 +45,19 @@ export async function measureNode(args: readonly string[], env: Record<string, s
 }
 
 /** A built action run as the runner runs it (INPUT_* variables, summary and output files), measured. */
-export async function measureAction(dist: string, inputs: Record<string, string>, env: Record<string, string>) {
+export async function measureAction(dist: string, inputs: Record<string, string>, env: Record<string, string>, options: { timeoutMs?: number } = {}) {
   const workdir = mkdtempSync(join(tmpdir(), 'bench-action-'));
   const summaryFile = join(workdir, 'summary.md');
   const outputFile = join(workdir, 'output.txt');
   writeFileSync(summaryFile, '');
   writeFileSync(outputFile, '');
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
-  const cost = await measureNode([dist], { HOME: workdir, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, ...inputEnv, ...env }, workdir);
+  const cost = await measureNode(
+    [dist],
+    { HOME: workdir, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, ...inputEnv, ...env },
+    workdir,
+    options.timeoutMs,
+  );
   const outputs: Record<string, string> = {};
   for (const match of readFileSync(outputFile, 'utf8').matchAll(/^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[match[1]!] = match[3]!;
   return { ...cost, outputs, summaryBytes: Buffer.byteLength(readFileSync(summaryFile)), workdir };

@@ -20,10 +20,11 @@ export interface Moto {
 export const TEST_REGION = 'us-east-1';
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
-export async function startMoto(): Promise<Moto> {
+/** `serverScript`: where moto_server.py is when this module runs bundled elsewhere (the benchmarks). */
+export async function startMoto(serverScript = SERVER_SCRIPT): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawnMoto(port);
+  const child = spawnMoto(serverScript, port);
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
   const exited = new Promise<never>((_, reject) => {
@@ -69,9 +70,9 @@ export async function startMoto(): Promise<Moto> {
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./moto_server.py', import.meta.url));
 
-function spawnMoto(port: number): ChildProcess {
+function spawnMoto(serverScript: string, port: number): ChildProcess {
   const python = process.env.MOTO_PYTHON ?? 'python3';
-  return spawn(python, [SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(python, [serverScript, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function motoMissing(error: Error): Error {

@@ -55,6 +55,8 @@ export interface StripeServerOptions {
   readonly meterIdentifierSeconds?: number;
   /** How long a new invoice stays out of search results; Stripe: searchable "in under 1 minute" in normal operation. */
   readonly searchLagSeconds?: number;
+  /** The one secret key the server accepts; a live-mode key (sk_live_...) makes billing pace itself at the live limit. */
+  readonly secretKey?: string;
 }
 
 export interface Fault {
@@ -125,6 +127,7 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
   const keySeconds = options.idempotencyKeySeconds ?? DAY_SECONDS;
   const identifierSeconds = options.meterIdentifierSeconds ?? DAY_SECONDS;
   const searchLagSeconds = options.searchLagSeconds ?? 60;
+  const secretKey = options.secretKey ?? SECRET_KEY;
   const state: ServerState = emptyState();
   let idempotency = new Map<string, StoredResult>();
   const inFlight = new Set<string>();
@@ -161,7 +164,7 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       send(res, status, { error }, headers);
     };
 
-    if (header(req, 'authorization') !== `Bearer ${SECRET_KEY}`) return fail(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
+    if (header(req, 'authorization') !== `Bearer ${secretKey}`) return fail(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     const fault = takeFault(route);
     if (fault && !fault.afterProcessing && fault.kind !== 'slow') {
       if (fault.kind === 'drop') {
@@ -632,10 +635,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
 
   return {
     url,
-    secretKey: SECRET_KEY,
+    secretKey,
     state,
     requests,
-    client: () => createStripe(SECRET_KEY, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
+    client: () => createStripe(secretKey, { host: '127.0.0.1', port: address.port, protocol: 'http' }),
     addCustomer: (id, currency) => void createCustomer(id, currency ? { currency } : {}),
     inject: (fault) => void faults.push({ ...fault, remaining: fault.count ?? 1, skipping: fault.skip ?? 0 }),
     clearFaults: () => {
