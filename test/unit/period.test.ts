@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataWindow, monthPeriod, parsePeriod, previousPeriod } from '../../src/period.js';
+import { dataWindow, monthPeriod, parsePeriod, periodLabel, previousPeriod } from '../../src/period.js';
 
 const now = new Date('2026-11-29T06:00:00Z');
 
@@ -22,5 +22,12 @@ describe('billing period', () => {
     expect(dataWindow(monthPeriod(2026, 11), now)).toEqual({ start: '2026-11-01', endExclusive: '2026-11-29', complete: false });
     expect(dataWindow(monthPeriod(2026, 10), now)).toEqual({ start: '2026-10-01', endExclusive: '2026-11-01', complete: true });
     expect(dataWindow(monthPeriod(2026, 11), new Date('2026-11-01T06:00:00Z'))).toEqual({ start: '2026-11-01', endExclusive: '2026-11-01', complete: false });
+  });
+
+  it('labels a period with its English month name and year, whatever the month', () => {
+    expect(periodLabel('2026-11')).toBe('November 2026');
+    expect(periodLabel('2027-01')).toBe('January 2027');
+    const months = Array.from({ length: 12 }, (_, index) => periodLabel(`2026-${String(index + 1).padStart(2, '0')}`).split(' ')[0]);
+    expect(months).toEqual(['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']);
   });
 });
