@@ -89,6 +89,9 @@ export function anomalyNotification(anomaly: CostAnomaly): Notification {
   };
 }
 
+/** Built once, as `periodLabel`'s: `toLocaleString` would build an ICU formatter per call. */
+const weekday = new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: 'UTC' });
+
 function weekdayName(day: string): string {
-  return new Date(Date.parse(day)).toLocaleString('en-US', { weekday: 'long', timeZone: 'UTC' });
+  return weekday.format(new Date(Date.parse(day)));
 }
