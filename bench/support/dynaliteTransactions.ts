@@ -1,6 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { CountingServer } from './processes.js';
+import { listenCounting, type CountingServer } from './processes.js';
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 /** TransactWriteItems' item kinds, as the single-item operations that apply them. */
@@ -81,19 +80,7 @@ export async function startDynaliteWithTransactions(upstream: string): Promise<C
       res.writeHead(502).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const state: CountingServer = {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    bytes: 0,
-    reset() {
-      requests.clear();
-      state.bytes = 0;
-    },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  return state;
+  return listenCounting(server, requests);
 }
 
 function failure(status: number, type: string, message: string, extra: Record<string, unknown> = {}): Answer {

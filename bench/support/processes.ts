@@ -92,6 +92,11 @@ async function countingServer(answer: (req: IncomingMessage, body: string, res: 
     requests.set(operation, (requests.get(operation) ?? 0) + 1);
     answer(req, body, res);
   });
+  return listenCounting(server, requests);
+}
+
+/** Starts `server` on a free local port, counting requests by operation into `requests`. */
+export async function listenCounting(server: Server, requests: Map<string, number>): Promise<CountingServer> {
   const state: CountingServer = {
     endpoint: await listen(server),
     requests,
