@@ -8,6 +8,7 @@ import { webhookEventKey } from '../../src/records/keys.js';
 import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers.js';
 import { dynamoLedger } from '../../src/store/ledger.js';
 import { CLAIM_LEASE_MS, dynamoEventLedger } from '../../src/store/webhookStore.js';
+import { budgetAlert } from '../support/alerts.js';
 import { acmeOverageEntry, createBillingTable, documentClient, scanTable } from '../support/billing.js';
 import { startDynalite, type Dynalite } from '../support/dynalite.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js';
@@ -141,7 +142,7 @@ describe('a lost claim costs one request on moto, which answers with the item it
 const NOW = new Date('2026-11-15T06:00:00Z');
 
 function alert(scope: string, level = 80): BudgetAlert {
-  return { period: '2026-11', scope, scopeName: scope, kind: 'actual', level, amount: 1, limit: 1, currency: 'usd', estimated: true };
+  return budgetAlert({ scope, scopeName: scope, level });
 }
 
 describe.each([

@@ -11,6 +11,7 @@ import { dynamoAlertMarkers, STALE_CLAIM_MS } from '../../src/store/alertMarkers
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { sampleCostCube } from '../../scripts/demo/sampleCosts.mjs';
 import { costCheckPages } from '../support/costPages.js';
+import { budgetAlert } from '../support/alerts.js';
 import { createBillingTable } from '../support/billing.js';
 import { startMoto, TEST_CREDENTIALS, type Moto } from '../support/moto.js';
 import { demoConfig } from '../support/snapshots.js';
@@ -171,17 +172,7 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
 
   it('lets only the holder of a claim give it back; a publisher whose claim was taken over still records the alert as sent', async () => {
     const markers = dynamoAlertMarkers(aws.dynamo, table);
-    const alert = {
-      period: '2026-11',
-      scope: 'acme',
-      scopeName: 'Acme',
-      kind: 'actual',
-      level: 80,
-      amount: 1,
-      limit: 1,
-      currency: 'usd',
-      estimated: true,
-    } as const;
+    const alert = budgetAlert();
     const slow = (await markers.claim(alert, now))!;
     expect(await markers.claim(alert, now)).toBeUndefined();
     const later = new Date(now.getTime() + STALE_CLAIM_MS + 1000);
@@ -199,17 +190,7 @@ describe('cost check against moto (Cost Explorer, DynamoDB, SNS)', () => {
 
   it('sends a level reached in November again in December: each period has its own markers', async () => {
     const markers = dynamoAlertMarkers(aws.dynamo, table);
-    const november = {
-      period: '2026-11',
-      scope: 'acme',
-      scopeName: 'Acme',
-      kind: 'actual',
-      level: 80,
-      amount: 1,
-      limit: 1,
-      currency: 'usd',
-      estimated: false,
-    } as const;
+    const november = budgetAlert({ estimated: false });
     const december = { ...november, period: '2026-12' };
     await markers.markSent([{ alert: november, claim: (await markers.claim(november, now))!, messageId: 'm-nov' }], now);
     expect(await markers.wasSent(december)).toBe(false);

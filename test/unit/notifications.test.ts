@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { alertNotification } from '../../src/alerts/dispatch.js';
 import { notification } from '../../src/webhooks/notifications.js';
+import { budgetAlert } from '../support/alerts.js';
 
 describe('one attribute scheme on the billing topic', () => {
   it('lets one filter policy on type and customer select budget alerts and webhook notifications alike', () => {
-    const alert = alertNotification({
-      period: '2026-11',
-      scope: 'acme',
-      scopeName: 'Acme Corp',
-      kind: 'actual',
-      level: 80,
-      amount: 1,
-      limit: 1,
-      currency: 'usd',
-      estimated: false,
-    });
+    const alert = alertNotification(budgetAlert({ scopeName: 'Acme Corp', estimated: false }));
     const payment = notification(
       'payment-failed',
       'Payment failed',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_CONCURRENCY, alertNotification, dispatchAlerts, SENT_PER_WRITE, type AlertMarkerStore } from '../../../src/alerts/dispatch.js';
 import { crossedLevels, type BudgetAlert } from '../../../src/alerts/evaluate.js';
 import type { Notification } from '../../../src/notifications.js';
+import { budgetAlert } from '../../support/alerts.js';
 import { demoConfig, demoSnapshot } from '../../support/snapshots.js';
 
 function memoryMarkers() {
@@ -179,17 +180,7 @@ describe('budget alerts', () => {
   });
 
   it('tells subscribers what happened and lets them filter by attributes', () => {
-    const notification = alertNotification({
-      period: '2026-11',
-      scope: 'acme',
-      scopeName: 'Acme Corp',
-      kind: 'actual',
-      level: 80,
-      amount: 812_340_000,
-      limit: 800_000_000,
-      currency: 'usd',
-      estimated: true,
-    });
+    const notification = alertNotification(budgetAlert({ scopeName: 'Acme Corp', amount: 812_340_000, limit: 800_000_000 }));
     expect(notification).toEqual({
       subject: 'AWS cost alert: Acme Corp at 80% of allowance (2026-11)',
       message:

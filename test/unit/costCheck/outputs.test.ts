@@ -3,18 +3,11 @@ import type { AlertOutcome } from '../../../src/alerts/dispatch.js';
 import type { AnomalyResult } from '../../../src/anomalies/report.js';
 import { costCheckOutputs, OUTPUT_LIST_LIMIT } from '../../../src/costCheck/outputs.js';
 import type { CostCheckResult } from '../../../src/costCheck/run.js';
+import { budgetAlert } from '../../support/alerts.js';
 import { demoSnapshot } from '../../support/snapshots.js';
 
 const alert = (i: number, status: AlertOutcome['status']): AlertOutcome => ({
-  period: '2026-11',
-  scope: `c${i}`,
-  scopeName: `Customer ${i}`,
-  kind: 'actual',
-  level: 80,
-  amount: 1,
-  limit: 1,
-  currency: 'usd',
-  estimated: true,
+  ...budgetAlert({ scope: `c${i}`, scopeName: `Customer ${i}` }),
   status,
 });
 
