@@ -77,7 +77,7 @@ export async function dispatchAlerts(alerts: readonly BudgetAlert[], options: Di
     if (sent.has(`${alert.period}/${alertIdentity(alert)}`)) return { ...alert, status: 'already-sent' };
     if (dryRun) return { ...alert, status: 'would-send' };
     if (!markers || !recorder) return { ...alert, status: 'summary-only' };
-    return claimAndPublish(alert, markers, recorder, options);
+    return { ...alert, ...(await claimAndPublish(alert, () => alertNotification(alert), markers, recorder, options)) };
   });
   await recorder?.flush();
   return outcomes;
@@ -121,28 +121,36 @@ async function sentAlerts(markers: AlertMarkerStore, alerts: readonly BudgetAler
   return sent;
 }
 
-async function claimAndPublish(
-  alert: BudgetAlert,
+/** What became of one claimed publication: its status, and the message id or the error. */
+export type PublishOutcome = Pick<AlertOutcome, 'status' | 'messageId' | 'error'>;
+
+/**
+ * Claims `marker`, publishes `notification()` and hands it to `recorder` to be recorded as sent; a failed publish
+ * gives the claim back. Budget alerts and cost anomalies share it, each with its own marker and message.
+ */
+export async function claimAndPublish(
+  marker: BudgetAlert,
+  notification: () => Notification,
   markers: AlertMarkerStore,
   recorder: SentRecorder,
   { publish, now }: DispatchOptions,
-): Promise<AlertOutcome> {
-  const claim = await markers.claim(alert, now);
-  if (!claim) return { ...alert, status: 'already-sent' };
+): Promise<PublishOutcome> {
+  const claim = await markers.claim(marker, now);
+  if (!claim) return { status: 'already-sent' };
   if (!publish) {
-    recorder.add({ alert, claim, messageId: '' });
-    return { ...alert, status: 'summary-only' };
+    recorder.add({ alert: marker, claim, messageId: '' });
+    return { status: 'summary-only' };
   }
   let messageId: string;
   try {
-    ({ messageId } = await publish(alertNotification(alert)));
+    ({ messageId } = await publish(notification()));
   } catch (error) {
     // If the release fails too, the claim goes stale and a later run takes it over.
-    await markers.release(alert, claim).catch(() => undefined);
-    return { ...alert, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    await markers.release(marker, claim).catch(() => undefined);
+    return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
   }
-  recorder.add({ alert, claim, messageId });
-  return { ...alert, status: 'sent', messageId };
+  recorder.add({ alert: marker, claim, messageId });
+  return { status: 'sent', messageId };
 }
 
 export function alertNotification(alert: BudgetAlert): Notification {

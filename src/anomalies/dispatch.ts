@@ -1,4 +1,4 @@
-import { sentRecorder, type AlertOutcome, type DispatchOptions } from '../alerts/dispatch.js';
+import { claimAndPublish, sentRecorder, type AlertOutcome, type DispatchOptions } from '../alerts/dispatch.js';
 import type { BudgetAlert } from '../alerts/evaluate.js';
 import { formatMoney, toDecimalString } from '../money.js';
 import type { Notification } from '../notifications.js';
@@ -31,7 +31,7 @@ export function anomalyMarker(anomaly: CostAnomaly): BudgetAlert {
 
 /** Publishes each anomaly once per customer and day with the budget alerts' claim, publish, record-sent scheme. */
 export async function dispatchAnomalies(anomalies: readonly CostAnomaly[], options: DispatchOptions): Promise<AnomalyOutcome[]> {
-  const { markers, publish, dryRun, now } = options;
+  const { markers, dryRun, now } = options;
   const outcomes: AnomalyOutcome[] = [];
   const recorder = markers ? sentRecorder(markers, now) : undefined;
   for (const anomaly of anomalies) {
@@ -41,26 +41,7 @@ export async function dispatchAnomalies(anomalies: readonly CostAnomaly[], optio
       outcomes.push({ ...anomaly, status: sent ? 'already-sent' : dryRun ? 'would-send' : 'summary-only' });
       continue;
     }
-    const claim = await markers.claim(marker, now);
-    if (!claim) {
-      outcomes.push({ ...anomaly, status: 'already-sent' });
-      continue;
-    }
-    if (!publish) {
-      recorder.add({ alert: marker, claim, messageId: '' });
-      outcomes.push({ ...anomaly, status: 'summary-only' });
-      continue;
-    }
-    let messageId: string;
-    try {
-      ({ messageId } = await publish(anomalyNotification(anomaly)));
-    } catch (error) {
-      await markers.release(marker, claim).catch(() => undefined);
-      outcomes.push({ ...anomaly, status: 'failed', error: error instanceof Error ? error.message : String(error) });
-      continue;
-    }
-    recorder.add({ alert: marker, claim, messageId });
-    outcomes.push({ ...anomaly, status: 'sent', messageId });
+    outcomes.push({ ...anomaly, ...(await claimAndPublish(marker, () => anomalyNotification(anomaly), markers, recorder, options)) });
   }
   await recorder?.flush();
   return outcomes;
